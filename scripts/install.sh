@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs everything flowguard needs on Debian or Ubuntu (as root), builds it and, unless
+# --no-demo is given, starts the demo: a recorded attack replayed through the whole pipeline
+# with the API and dashboard on http://127.0.0.1:8780/ and enforcement in dry-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+demo=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-demo) demo=0 ;;
+    *) echo "install.sh: unknown option '$arg' (only --no-demo is accepted)" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install.sh: run as root (sudo ./scripts/install.sh): it installs Debian packages" >&2
+  exit 1
+fi
+
+packages=$(grep -v '^#' scripts/debian-packages.txt | tr '\n' ' ')
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# shellcheck disable=SC2086
+apt-get install -y --no-install-recommends $packages
+if ! command -v node >/dev/null 2>&1; then
+  apt-get install -y --no-install-recommends nodejs npm
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "install.sh: Node.js $(node --version) is too old; flowguard needs Node.js 20 or later (Debian 13 ships it)" >&2
+  exit 1
+fi
+
+# nginx-light starts a system-wide nginx on install; the lab runs its own inside a namespace.
+systemctl disable --now nginx >/dev/null 2>&1 || true
+
+npm ci
+npm run build
+
+if [ "$demo" -eq 1 ]; then
+  exec node bin/flowguard.js demo
+fi
