@@ -1,7 +1,7 @@
 import { formatIPv4, formatIPv6, type DecodedPacket } from '../capture/packet.ts';
 import type { ExportReason, FlowRecord } from './flow-record.ts';
 import { computeFeatures } from './features.ts';
-import { addFirstPacket, addPacket, F, F_STRIDE, FlowStatsSlab, updateActiveIdle, type PacketSample } from './flow-stats.ts';
+import { addFirstPacket, addPacket, F as F_OFFSETS, F_STRIDE as F_RECORD, FlowStatsSlab, updateActiveIdle, type PacketSample } from './flow-stats.ts';
 import { FlowTable, hashKey, hashV6, LIST_CLOSING, LIST_COUNT, LIST_MULTI_OFFSET } from './flow-table.ts';
 import { resolveFlowMeterOptions, type FlowMeterOptions, type ResolvedFlowMeterOptions } from './options.ts';
 import { FragmentPorts } from './fragment-ports.ts';
@@ -64,6 +64,10 @@ const SYNACK_A = 4;
 const SYNACK_B = 8;
 const ACK_A = 16;
 const ACK_B = 32;
+
+// Module-local copies of imported constants (see features.ts).
+const F = { ...F_OFFSETS };
+const F_STRIDE = F_RECORD;
 
 /** Packet time between two expiry passes in file mode. */
 const SWEEP_INTERVAL_US = 1_000_000;
@@ -260,14 +264,15 @@ class FlowMeterImpl implements FlowMeter {
   }
 
   flush(): void {
+    // Least recently active first: repeatedly take the oldest tail among the lists.
     const table = this.#table;
-    const slots: number[] = [];
-    for (let list = 0; list < LIST_COUNT; list++) {
-      for (let slot = table.heads[list]; slot >= 0; slot = table.next[slot]) slots.push(slot);
+    for (;;) {
+      const slot = oldestTail(table, this.#lastUs, 0, LIST_COUNT);
+      if (slot < 0) break;
+      table.unlink(slot);
+      this.#exportRecord(slot, this.#closeReason(slot) ?? 'end-of-input');
     }
-    const start = this.#startUs;
-    slots.sort((x, y) => start[x] - start[y] || x - y);
-    for (const slot of slots) this.#finish(slot, this.#closeReason(slot) ?? 'end-of-input');
+    table.clear();
   }
 
   // --- per-mode packet preparation -------------------------------------------------------------
