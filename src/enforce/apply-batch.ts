@@ -28,6 +28,7 @@ export async function applyWithBisection(backend: EnforceBackend, groups: readon
     return { applied: [...groups], rejected: [], checks: 0 };
   } catch (err) {
     if (!isFlowguardError(err, 'FG_ERR_ENFORCE_COMMAND_FAILED')) throw err;
+    if (isTransient(err)) throw err;
     if (isSetFull(err)) return applyWithoutAdds(backend, groups, err);
     const counter = { checks: 0 };
     const rejected = await findRejected(backend, groups, counter);
@@ -37,6 +38,16 @@ export async function applyWithBisection(backend: EnforceBackend, groups: readon
     if (rest.length > 0) await backend.apply(rest);
     return { applied: rest, rejected, checks: counter.checks };
   }
+}
+
+/**
+ * Kernel errors that say nothing about the elements (EBUSY, EAGAIN, ENOMEM, ENOBUFS, EINTR):
+ * bisecting on them would blame innocent elements, so the whole batch is retried instead.
+ */
+export function isTransient(err: FlowguardError): boolean {
+  return /Device or resource busy|Resource temporarily unavailable|Cannot allocate memory|No buffer space available|Interrupted system call/.test(
+    String(err.details.stderr ?? ''),
+  );
 }
 
 /** nft 1.0.6 reports a full set as ENFILE, "Too many open files in system". */
@@ -65,7 +76,7 @@ async function findRejected(backend: EnforceBackend, groups: readonly ChangeGrou
     await backend.check(groups);
     return [];
   } catch (err) {
-    if (!isFlowguardError(err, 'FG_ERR_ENFORCE_COMMAND_FAILED')) throw err;
+    if (!isFlowguardError(err, 'FG_ERR_ENFORCE_COMMAND_FAILED') || isTransient(err)) throw err;
     if (groups.length === 1) return [{ group: groups[0], error: err }];
     const middle = Math.ceil(groups.length / 2);
     const left = await findRejected(backend, groups.slice(0, middle), counter);

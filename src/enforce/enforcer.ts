@@ -118,7 +118,6 @@ export class Enforcer extends Component {
   #reconcileWaiters: Array<(counts: ReconcileCounts) => void> = [];
   #backoffMs = 0;
   #retryAtMs = 0;
-  #ignoreStructuralUntilMs = 0;
   readonly #reconcile: ReconcileCounts = { runs: 0, missing: 0, extra: 0, drift: 0, reinstalls: 0, monitorTriggers: 0 };
   readonly #batches = { applied: 0, failed: 0, bisections: 0, changesApplied: 0, elementsRejected: 0 };
 
@@ -250,7 +249,6 @@ export class Enforcer extends Component {
     return new Promise((resolve) => {
       this.#reconcileWaiters.push(resolve);
       this.#reconcileRequested = true;
-      this.#scheduleTick(0);
     });
   }
 
@@ -287,7 +285,10 @@ export class Enforcer extends Component {
       this.#trapTimer = setInterval(() => void this.#refreshTrapped(), Math.min(5_000, this.options.reconcileIntervalMs));
       this.#trapTimer.unref();
     }
-    this.#scheduleTick(this.options.tickMs);
+    // A steady tick, not one scheduled per change: it also drives expiry and back-off retries,
+    // and costs one comparison when there is nothing to do.
+    this.#tickTimer = setInterval(() => void this.#tick(), this.options.tickMs);
+    this.#tickTimer.unref();
   }
 
   protected async onClose(): Promise<void> {
@@ -382,7 +383,6 @@ export class Enforcer extends Component {
         onApplied: [...(existing?.onApplied ?? []), onApplied],
       };
       this.#setPending(change);
-      this.#scheduleTick(this.options.tickMs);
     });
   }
 
@@ -393,17 +393,6 @@ export class Enforcer extends Component {
     const isNew = (entry: QueuedChange | undefined) => entry?.action === 'put' && !this.#store.records.has(entry.key);
     if (set) this.#pendingNew.set(set, (this.#pendingNew.get(set) ?? 0) + (isNew(change) ? 1 : 0) - (isNew(before) ? 1 : 0));
     this.#pending.set(change.key, change);
-  }
-
-  #scheduleTick(delayMs: number): void {
-    if (this.#tickTimer || this.state === 'closing' || this.state === 'closed' || this.state === 'destroyed') return;
-    this.#tickTimer = setTimeout(() => {
-      this.#tickTimer = undefined;
-      void this.#tick().finally(() => {
-        if (this.#pending.size > 0 || this.#reconcileRequested) this.#scheduleTick(Math.max(this.options.tickMs, this.#retryAtMs - Date.now()));
-      });
-    }, delayMs);
-    this.#tickTimer.unref();
   }
 
   #tick(): Promise<void> {
@@ -577,7 +566,6 @@ export class Enforcer extends Component {
   async #install(): Promise<void> {
     const now = Date.now();
     const active = [...this.#store.records.values()].filter((record) => record.expiresAtMs > now && !this.#pending.has(record.target));
-    this.#ignoreStructuralUntilMs = now + 2_000;
     await this.backend.install(active.map((record) => recordElement(record, now)));
     this.#reasons.delete('table');
   }
@@ -638,12 +626,12 @@ export class Enforcer extends Component {
           if (String(body.name).startsWith('syn')) continue;
           foreign = monitorElementKeys(body.elem).some((key) => !this.#recentlySent.has(key));
         } else {
-          foreign = action === 'delete' && Date.now() > this.#ignoreStructuralUntilMs;
+          // Our own reinstall also deletes objects; the reconciliation it triggers finds nothing to do.
+          foreign = action === 'delete';
         }
         if (foreign) {
           this.#reconcile.monitorTriggers++;
           this.#reconcileRequested = true;
-          this.#scheduleTick(this.options.tickMs);
         }
       }
     }
