@@ -86,14 +86,23 @@ export function renderInstall(layout: TableLayout, restore: readonly SetElement[
 export function renderChanges(family: 'inet' | 'bridge', table: string, groups: readonly ChangeGroup[]): string {
   const lines: string[] = [];
   const adds: SetElement[] = [];
+  const deletes = new Map<BlockSetName, string[]>();
   for (const group of groups) {
     for (const change of group.changes) {
       if (change.op === 'delete') {
-        const { set, key } = change.element;
-        lines.push(`add element ${family} ${table} ${set} { ${key} timeout 1s }`, `delete element ${family} ${table} ${set} { ${key} }`);
+        const keys = deletes.get(change.element.set) ?? [];
+        keys.push(change.element.key);
+        deletes.set(change.element.set, keys);
       } else {
         adds.push(change.element);
       }
+    }
+  }
+  for (const [set, keys] of deletes) {
+    for (let start = 0; start < keys.length; start += ELEMENTS_PER_STATEMENT) {
+      const chunk = keys.slice(start, start + ELEMENTS_PER_STATEMENT);
+      lines.push(`add element ${family} ${table} ${set} { ${chunk.map((key) => `${key} timeout 1s`).join(', ')} }`);
+      lines.push(`delete element ${family} ${table} ${set} { ${chunk.join(', ')} }`);
     }
   }
   lines.push(...renderAdds(family, table, adds));
