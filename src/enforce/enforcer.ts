@@ -286,9 +286,9 @@ export class Enforcer extends Component {
       this.#trapTimer.unref();
     }
     // A steady tick, not one scheduled per change: it also drives expiry and back-off retries,
-    // and costs one comparison when there is nothing to do.
+    // and costs one comparison when there is nothing to do. It keeps the event loop alive
+    // until close(), because callers await changes that only the tick applies.
     this.#tickTimer = setInterval(() => void this.#tick(), this.options.tickMs);
-    this.#tickTimer.unref();
   }
 
   protected async onClose(): Promise<void> {
