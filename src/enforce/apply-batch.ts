@@ -18,8 +18,9 @@ export interface BatchOutcome {
  * Applies a batch; when nft rejects it, bisects with `nft -c` (which commits nothing) to find the
  * groups nft rejects on their own, applies the rest and returns both lists.
  *
- * Throws when the failure is not tied to an element: a timeout, a missing binary, or a batch
- * whose every part passes the check (a transient kernel error). The caller retries those.
+ * Throws when the failure is not tied to an element: a timeout, a missing binary, a missing
+ * table, or a batch whose every part passes the check (a transient kernel error). The caller
+ * retries those.
  */
 export async function applyWithBisection(backend: EnforceBackend, groups: readonly ChangeGroup[]): Promise<BatchOutcome> {
   if (groups.length === 0) return { applied: [], rejected: [], checks: 0 };
@@ -29,6 +30,8 @@ export async function applyWithBisection(backend: EnforceBackend, groups: readon
   } catch (err) {
     if (!isFlowguardError(err, 'FG_ERR_ENFORCE_COMMAND_FAILED')) throw err;
     if (isTransient(err)) throw err;
+    // Without our table every element fails; bisecting would blame them all.
+    if (/No such file or directory/.test(String(err.details.stderr ?? '')) && !(await backend.tableExists())) throw err;
     if (isSetFull(err)) return applyWithoutAdds(backend, groups, err);
     const counter = { checks: 0 };
     const rejected = await findRejected(backend, groups, counter);

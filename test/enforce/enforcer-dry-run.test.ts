@@ -134,6 +134,18 @@ describe('Enforcer with the dry-run backend', () => {
     expect(state!.elements.map((element) => element.key).sort()).toEqual(['192.0.2.8', '2001:db8::/32']);
   });
 
+  it('keeps a change made while the table is missing', async () => {
+    const { enforcer, backend } = await startDryRun({ retryInitialMs: 50 });
+    backend.simulateTableDeleted();
+    expect(await codeOf(enforcer.block(request('192.0.2.9')))).toBe('FG_ERR_ENFORCE_COMMAND_FAILED');
+    expect(enforcer.health().status).toBe('degraded');
+    await enforcer.flush(5_000);
+    const state = await backend.read();
+    expect(state!.elements.map((element) => element.key)).toEqual(['192.0.2.9']);
+    expect(enforcer.health().status).toBe('ok');
+    expect((await enforcer.stats()).reconcile.reinstalls).toBe(1);
+  });
+
   it('refuses changes when not running', async () => {
     const dir = await stateDir();
     cleanup.push(() => removeDir(dir));
