@@ -15,8 +15,8 @@ export interface BatchOutcome {
 }
 
 /**
- * Applies a batch; when nft rejects it, bisects with `nft -c` (which commits nothing) to find the
- * groups nft rejects on their own, applies the rest and returns both lists.
+ * Applies a batch. When nft rejects it, bisects with `nft -c` (which commits nothing) to find
+ * the groups nft rejects on their own, then applies the rest and returns both lists.
  *
  * Throws when the failure is not tied to an element: a timeout, a missing binary, a missing
  * table, or a batch whose every part passes the check (a transient kernel error). The caller
@@ -44,8 +44,8 @@ export async function applyWithBisection(backend: EnforceBackend, groups: readon
 }
 
 /**
- * Kernel errors that say nothing about the elements (EBUSY, EAGAIN, ENOMEM, ENOBUFS, EINTR):
- * bisecting on them would blame innocent elements, so the whole batch is retried instead.
+ * Detects kernel errors unrelated to any element (EBUSY, EAGAIN, ENOMEM, ENOBUFS, EINTR).
+ * Bisecting on them would blame valid elements, so the whole batch is retried instead.
  */
 export function isTransient(err: FlowguardError): boolean {
   return /Device or resource busy|Resource temporarily unavailable|Cannot allocate memory|No buffer space available|Interrupted system call/.test(
@@ -58,7 +58,7 @@ export function isSetFull(err: FlowguardError): boolean {
   return /Too many open files in system/.test(String(err.details.stderr ?? ''));
 }
 
-/** A full set rejects every add, so the deletes are applied on their own to free room. */
+/** Applies only the groups without adds, because a full set rejects every add; the adds fail with SET_FULL. */
 async function applyWithoutAdds(backend: EnforceBackend, groups: readonly ChangeGroup[], err: FlowguardError): Promise<BatchOutcome> {
   const error = enforceError(
     'SET_FULL',

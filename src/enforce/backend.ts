@@ -38,7 +38,7 @@ export interface CounterValue {
   bytes: number;
 }
 
-/** What `nft -j list table` showed for our table. */
+/** Contents of our table as `nft -j list table` printed them. */
 export interface KernelState {
   /** Names of all sets in the table, so a set deleted by hand is noticed. */
   sets: string[];

@@ -207,7 +207,7 @@ export class Enforcer extends Component {
     );
   }
 
-  /** The active block of exactly this target (normalised first), if any. */
+  /** Returns the active block of exactly this target (normalised first), if any. */
   get(target: string): BlockRecord | undefined {
     let key: string;
     try {
@@ -347,7 +347,7 @@ export class Enforcer extends Component {
     if (used >= this.options.maxElementsPerSet) {
       throw enforceError(
         'CAPACITY',
-        `Cannot block ${target.key}: set ${set} holds ${used} active blocks, the cap maxElementsPerSet is ${this.options.maxElementsPerSet}; unblock some or raise the cap (it must stay below setSize ${this.options.setSize}).`,
+        `Cannot block ${target.key}: set ${set} contains ${used} active blocks and maxElementsPerSet is ${this.options.maxElementsPerSet}. Unblock some, or raise maxElementsPerSet (it must stay below setSize ${this.options.setSize}).`,
         { target: target.key, set, used },
       );
     }

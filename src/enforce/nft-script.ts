@@ -78,10 +78,10 @@ export function renderInstall(layout: TableLayout, restore: readonly SetElement[
 }
 
 /**
- * Renders one batch. Deletes come first, each as `add` with a short timeout followed by `delete`,
- * so a delete of an element that already expired in the kernel does not fail the whole batch
- * (`destroy element` does this natively but needs nft 1.0.8 and kernel 6.3). Adds follow, so a
- * group of delete and add re-creates the element with a fresh timer on every kernel.
+ * Renders one batch. Deletes come first, each as `add` with a short timeout followed by `delete`.
+ * The add makes a delete of an already expired element succeed instead of failing the whole
+ * batch; `destroy element` does this natively but needs nft 1.0.8 and kernel 6.3. Adds follow,
+ * so a group of delete and add re-creates the element with a fresh timer on every kernel.
  */
 export function renderChanges(family: 'inet' | 'bridge', table: string, groups: readonly ChangeGroup[]): string {
   const lines: string[] = [];

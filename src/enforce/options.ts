@@ -43,7 +43,7 @@ export const EnforceOptionsSchema = Type.Object(
     minPrefixLength6: Type.Integer({ minimum: 0, maximum: 128, default: 16, description: 'Shortest IPv6 prefix a block may cover.' }),
     maxPendingChanges: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 200_000, description: 'Bound of the writer queue; requests beyond it are rejected.' }),
     retryInitialMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 500, description: 'First back-off after a transient batch failure; doubles up to retryMaxMs.' }),
-    retryMaxMs: Type.Integer({ minimum: 10, maximum: 600_000, default: 30_000, description: 'Longest back-off between two retries of a failing batch.' }),
+    retryMaxMs: Type.Integer({ minimum: 10, maximum: 600_000, default: 30_000, description: 'Maximum back-off between two retries of a failing batch.' }),
     monitor: Type.Boolean({ default: true, description: 'Runs `nft -j monitor` and reconciles when another process changes our table.' }),
     nftPath: Type.String({ minLength: 1, default: 'nft', description: 'Path of the nft executable.' }),
     netns: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Runs nft inside this network namespace (`ip netns exec`); the host namespace when absent.' })),

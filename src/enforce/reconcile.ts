@@ -13,7 +13,7 @@ export interface ReconcileDiff {
 
 const KERNEL_KEY = /^[0-9a-fA-F:.]+(\/\d{1,3}|-[0-9a-fA-F:.]+)?$/;
 
-/** The kernel element that enforces a record, with the time left at `nowMs`. */
+/** Builds the kernel element that enforces a record, with the time left at `nowMs`. */
 export function recordElement(record: BlockRecord, nowMs: number): SetElement {
   const remainingMs = Math.max(1, record.expiresAtMs - nowMs);
   return {

@@ -2,7 +2,7 @@ import { FlowguardError, type ErrorCatalogueEntry } from './index.ts';
 
 /**
  * Coded errors of the enforcement area (`src/enforce`): address checks, the block store, the
- * `nft` child process and the kernel's answers to a batch.
+ * `nft` child process and the errors the kernel returns for a batch.
  */
 export const ENFORCE_ERRORS = {
   INVALID_TARGET: { code: 'FG_ERR_ENFORCE_INVALID_TARGET', statusCode: 400, summary: 'A block target is not an IPv4 or IPv6 address or CIDR prefix.' },

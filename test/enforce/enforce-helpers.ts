@@ -50,7 +50,7 @@ export function request(target: string, overrides: Partial<BlockRequest> = {}): 
   return { target, durationMs: 60_000, reason: 'test', origin: 'manual', decisionId: `t-${target.replace(/[^0-9a-f]/gi, '')}`, ...overrides };
 }
 
-/** A fresh state directory; remove it with `rm` in teardown. */
+/** Creates a fresh state directory; remove it with `removeDir` in teardown. */
 export async function stateDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'fg-enforce-'));
 }

@@ -32,7 +32,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe('enforcement options', () => {
-  it('fills defaults and derives the cap below the set size', () => {
+  it('fills defaults and derives the cap', () => {
     const options = resolveEnforceOptions({});
     expect(options.tableName).toBe('flowguard');
     expect(options.mode).toBe('router');
@@ -56,7 +56,7 @@ describe('enforcement options', () => {
     expect(message).toContain('extra');
   });
 
-  it('rejects a cap at or above the set size', () => {
+  it('rejects a cap at set size', () => {
     expect(() => resolveEnforceOptions({ setSize: 100, maxElementsPerSet: 100 })).toThrow(/maxElementsPerSet/);
   });
 });

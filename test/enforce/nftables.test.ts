@@ -29,7 +29,7 @@ describe.skipIf(!canRun)('Enforcer against real nft in a namespace', () => {
     await net.destroy();
   });
 
-  /** A started enforcer with its own table and state directory. */
+  /** Starts an enforcer with its own table and state directory. */
   async function startEnforcer(extra: Parameters<typeof testOptions>[3] = {}, dir?: string) {
     const state = dir ?? (await stateDir());
     if (!dir) dirs.push(state);
@@ -202,6 +202,12 @@ describe.skipIf(!canRun)('Enforcer against real nft in a namespace', () => {
     const stats = await enforcer.stats();
     expect(stats.reconcile.reinstalls).toBe(1);
     expect(stats.reconcile.monitorTriggers).toBeGreaterThanOrEqual(1);
+
+    // An element another process adds to our set is removed again.
+    await nft(ns, ['add', 'element', 'inet', table, 'hosts4', '{ 203.0.113.77 timeout 1h }']);
+    await waitFor(async () => (await listSet(ns, 'inet', table, 'hosts4')).length === 1, 10_000, 'the foreign element to be removed');
+    expect((await listSet(ns, 'inet', table, 'hosts4')).map((element) => element.key)).toEqual(['192.0.2.70']);
+    expect((await enforcer.stats()).reconcile.extra).toBe(1);
     await enforcer.close();
   });
 
@@ -231,7 +237,7 @@ describe.skipIf(!canRun)('Enforcer against real nft in a namespace', () => {
     expect(isFlowguardError(capped, 'FG_ERR_ENFORCE_CAPACITY')).toBe(true);
     expect((capped as Error).message).toContain('192.0.2.200');
 
-    // Another tool fills the remaining room; the kernel answers ENFILE, which we map.
+    // Another tool fills the remaining room, so the kernel returns ENFILE, which we map.
     await nft(ns, ['add', 'element', 'inet', table, 'hosts4', '{ 203.0.113.1 timeout 1h, 203.0.113.2 timeout 1h }']);
     await enforcer.unblock('192.0.2.101');
     await nft(ns, ['add', 'element', 'inet', table, 'hosts4', '{ 203.0.113.3 timeout 1h }']);
@@ -247,7 +253,7 @@ describe.skipIf(!canRun)('Enforcer against real nft in a namespace', () => {
     dirs.push(dir);
     const flag = join(dir, 'nft-busy');
     const wrapper = join(dir, 'nft-wrapper');
-    // A stand-in for a kernel that answers EBUSY while the flag file exists.
+    // Stands in for a kernel that returns EBUSY while the flag file exists.
     await writeFile(wrapper, `#!/bin/sh\nif [ -e '${flag}' ]; then echo 'Error: Could not process rule: Device or resource busy' >&2; exit 1; fi\nexec nft "$@"\n`);
     await chmod(wrapper, 0o755);
     const { enforcer, table } = await startEnforcer({ nftPath: wrapper, retryInitialMs: 100, retryMaxMs: 400 });
@@ -268,10 +274,10 @@ describe.skipIf(!canRun)('Enforcer against real nft in a namespace', () => {
   });
 
   it('removes the table on stop only when asked', async () => {
-    const kept = await startEnforcer();
-    await kept.enforcer.block(request('192.0.2.95'));
-    await kept.enforcer.close();
-    expect(await tableExists(ns, 'inet', kept.table)).toBe(true);
+    const persistent = await startEnforcer();
+    await persistent.enforcer.block(request('192.0.2.95'));
+    await persistent.enforcer.close();
+    expect(await tableExists(ns, 'inet', persistent.table)).toBe(true);
     const removed = await startEnforcer({ removeOnStop: true });
     await removed.enforcer.block(request('192.0.2.96'));
     await removed.enforcer.close();
