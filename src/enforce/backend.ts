@@ -22,7 +22,8 @@ export interface SetElement {
   comment?: string;
 }
 
-export type ElementChange = { op: 'add'; element: SetElement } | { op: 'delete'; element: Pick<SetElement, 'set' | 'key'> };
+/** A delete may also target a SYN-trap set, to release a source the kernel trapped. */
+export type ElementChange = { op: 'add'; element: SetElement } | { op: 'delete'; element: { set: BlockSetName | TrapSetName; key: string } };
 
 /**
  * Changes for one target that must be applied together, for example a delete and a re-add that

@@ -39,7 +39,8 @@ export class DryRunBackend implements EnforceBackend {
     this.#validate(sets, groups);
     this.#onScript(renderChanges(this.layout.family, this.layout.name, groups));
     for (const group of groups) {
-      for (const change of group.changes) if (change.op === 'delete') sets.get(change.element.set)!.delete(change.element.key);
+      // The dry run has no SYN trap, so deletes from trap sets find nothing.
+      for (const change of group.changes) if (change.op === 'delete') sets.get(change.element.set as BlockSetName)?.delete(change.element.key);
     }
     for (const group of groups) {
       for (const change of group.changes) if (change.op === 'add') sets.get(change.element.set)!.set(change.element.key, toStored(change.element));

@@ -61,7 +61,8 @@ export interface UnblockEvent {
   graceMs: number;
 }
 
-type Action = 'put' | 'delete' | 'repair';
+/** put and delete change the store and the kernel; kernel changes only the kernel (repairs, trap releases). */
+type Action = 'put' | 'delete' | 'kernel';
 
 interface Waiter {
   resolve(): void;
@@ -74,7 +75,7 @@ interface QueuedChange {
   action: Action;
   /** New record of a put; the removed record of a delete. */
   record?: BlockRecord;
-  /** Kernel changes of a repair, computed by reconciliation. */
+  /** Kernel changes of a `kernel` action. */
   group?: ChangeGroup;
   /** Store record before the first queued change of this key, restored when nft rejects the change. */
   previous: BlockRecord | undefined;
@@ -113,6 +114,7 @@ export class Enforcer extends Component {
   #trapTimer: NodeJS.Timeout | undefined;
   #monitor: StreamingCommand | undefined;
   #monitorRestart: NodeJS.Timeout | undefined;
+  #monitorRestartMs = 1_000;
   #ticking: Promise<void> | undefined;
   #reconcileRequested = false;
   #reconcileWaiters: Array<(counts: ReconcileCounts) => void> = [];
@@ -182,7 +184,7 @@ export class Enforcer extends Component {
     this.#requireRunning();
     const key = parseTarget(target, { minPrefixLength4: 0, minPrefixLength6: 0 }).key;
     const current = this.#current(key);
-    if (!current) return undefined;
+    if (!current) return this.#releaseTrapped(key, options.actor);
     const graceMs = Math.max(0, options.graceMs ?? 0);
     const event: UnblockEvent = { record: current, actor: options.actor, graceMs };
     if (graceMs > 0 && Date.now() + graceMs < current.expiresAtMs) {
@@ -192,6 +194,30 @@ export class Enforcer extends Component {
     }
     await this.#enqueue(key, 'delete', current, () => this.emit('unblock', event));
     return current;
+  }
+
+  /** Deletes a source from the SYN-trap set; it is trapped again if it keeps flooding. */
+  async #releaseTrapped(key: string, actor: string | undefined): Promise<BlockRecord | undefined> {
+    const record = this.#trapped.find((entry) => entry.target === key);
+    if (!record) return undefined;
+    const set = record.family === 4 ? 'syntrap4' : 'syntrap6';
+    const queueKey = `${set} ${key}`;
+    await new Promise<void>((resolve, reject) => {
+      this.#setPending({
+        key: queueKey,
+        action: 'kernel',
+        group: { key: queueKey, changes: [{ op: 'delete', element: { set, key } }] },
+        previous: undefined,
+        waiters: [...(this.#pending.get(queueKey)?.waiters ?? []), { resolve, reject }],
+        onApplied: [
+          () => {
+            this.#trapped = this.#trapped.filter((entry) => entry !== record);
+            this.emit('unblock', { record, actor, graceMs: 0 } satisfies UnblockEvent);
+          },
+        ],
+      });
+    });
+    return record;
   }
 
   /** Active blocks, including SYN-trap entries (origin `kernel-ratelimit`) from the last kernel read. */
@@ -272,10 +298,18 @@ export class Enforcer extends Component {
     if (report.skippedLines > 0) this.#log.warn({ skippedLines: report.skippedLines }, 'block store journal had unreadable lines, probably torn by a crash');
     const now = Date.now();
     const expired = [...this.#store.records.values()].filter((record) => record.expiresAtMs <= now).map((record) => record.target);
-    await this.#store.commit([], expired);
+    // maxTimeoutMs may have been lowered since these records were written; it bounds them too.
+    const { maxTimeoutMs } = this.options;
+    const shortened = [...this.#store.records.values()]
+      .filter((record) => record.expiresAtMs > now && (record.durationMs > maxTimeoutMs || record.expiresAtMs - now > maxTimeoutMs))
+      .map((record) => ({ ...record, durationMs: Math.min(record.durationMs, maxTimeoutMs), expiresAtMs: Math.min(record.expiresAtMs, now + maxTimeoutMs) }));
+    await this.#store.commit(shortened, expired);
     this.#recount();
     await this.#install();
-    this.#log.info({ restored: this.#store.records.size, dropped: expired.length, backend: this.backend.kind, table: this.#layout.name }, 'enforcer started');
+    this.#log.info(
+      { restored: this.#store.records.size, expired: expired.length, shortened: shortened.length, backend: this.backend.kind, table: this.#layout.name },
+      'enforcer started',
+    );
     this.#startMonitor();
     this.#reconcileTimer = setInterval(() => {
       this.#reconcileRequested = true;
@@ -482,7 +516,7 @@ export class Enforcer extends Component {
   }
 
   #groupFor(change: QueuedChange, now: number): ChangeGroup {
-    if (change.action === 'repair') return change.group!;
+    if (change.action === 'kernel') return change.group!;
     const record = change.record!;
     if (change.action === 'delete' || record.expiresAtMs <= now) {
       return { key: change.key, changes: [{ op: 'delete', element: { set: blockSetFor(record.family, record.kind), key: change.key } }] };
@@ -497,9 +531,8 @@ export class Enforcer extends Component {
     const restore: BlockRecord[] = [];
     const remove: string[] = [];
     for (const { change, error } of rejected) {
-      if (change.action === 'repair') continue;
-      if (change.previous) restore.push(change.previous);
-      else remove.push(change.key);
+      if (change.action !== 'kernel' && change.previous) restore.push(change.previous);
+      else if (change.action !== 'kernel') remove.push(change.key);
       const reported =
         error.code === 'FG_ERR_ENFORCE_SET_FULL'
           ? error
@@ -556,7 +589,7 @@ export class Enforcer extends Component {
     this.#reconcile.extra += diff.extra;
     this.#reconcile.drift += diff.drift;
     for (const group of diff.groups) {
-      this.#setPending({ key: group.key, action: 'repair', group, previous: undefined, waiters: [], onApplied: [] });
+      this.#setPending({ key: group.key, action: 'kernel', group, previous: undefined, waiters: [], onApplied: [] });
     }
     this.#reasons.delete('reconcile');
     if (diff.groups.length > 0) this.#log.info({ missing: diff.missing, extra: diff.extra, drift: diff.drift }, 'reconciliation repairs queued');
@@ -604,18 +637,22 @@ export class Enforcer extends Component {
     this.#monitor = monitor;
     void monitor.exited.then(({ exitCode, stderr }) => {
       if (this.#monitor !== monitor || this.state !== 'running') return;
-      this.#degrade('monitor', `nft monitor exited (code ${String(exitCode)}): ${stderr}; restarting`);
-      this.#log.warn({ exitCode, stderr }, 'nft monitor exited; restarting in 1 s');
+      const delayMs = this.#monitorRestartMs;
+      // Doubles up to a minute, so a monitor that cannot run does not flood the log.
+      this.#monitorRestartMs = Math.min(60_000, delayMs * 2);
+      this.#degrade('monitor', `nft monitor exited (code ${String(exitCode)}): ${stderr}; restarting in ${delayMs} ms`);
+      this.#log.warn({ exitCode, stderr, restartInMs: delayMs }, 'nft monitor exited');
       this.#monitorRestart = setTimeout(() => {
         this.#reasons.delete('monitor');
         this.#startMonitor();
-      }, 1_000);
+      }, delayMs);
       this.#monitorRestart.unref();
     });
   }
 
   /** Requests reconciliation when an event shows a change to our table that we did not make. */
   #onMonitorEvent(event: Record<string, unknown>): void {
+    this.#monitorRestartMs = 1_000;
     for (const [action, payload] of Object.entries(event)) {
       if (typeof payload !== 'object' || payload === null) continue;
       for (const [objectType, body] of Object.entries(payload as Record<string, Record<string, unknown>>)) {

@@ -86,7 +86,7 @@ export function renderInstall(layout: TableLayout, restore: readonly SetElement[
 export function renderChanges(family: 'inet' | 'bridge', table: string, groups: readonly ChangeGroup[]): string {
   const lines: string[] = [];
   const adds: SetElement[] = [];
-  const deletes = new Map<BlockSetName, string[]>();
+  const deletes = new Map<string, string[]>();
   for (const group of groups) {
     for (const change of group.changes) {
       if (change.op === 'delete') {

@@ -14,8 +14,9 @@ afterEach(async () => {
 async function startDryRun(extra: Parameters<typeof resolveEnforceOptions>[0] = {}) {
   const dir = await stateDir();
   const scripts: string[] = [];
-  const enforcer = new Enforcer({ dryRun: true, stateDir: dir, tickMs: 20, ...extra });
-  const backend = new DryRunBackend(enforcer.layout, (script) => scripts.push(script));
+  // Built only for its table layout, so the recording backend matches the options.
+  const layoutSource = new Enforcer({ dryRun: true, stateDir: dir, tickMs: 20, ...extra });
+  const backend = new DryRunBackend(layoutSource.layout, (script) => scripts.push(script));
   const withBackend = new Enforcer({ dryRun: true, stateDir: dir, tickMs: 20, ...extra }, { backend });
   cleanup.push(() => removeDir(dir), () => withBackend.destroy());
   await withBackend.start();
@@ -144,6 +145,21 @@ describe('Enforcer with the dry-run backend', () => {
     expect(state!.elements.map((element) => element.key)).toEqual(['192.0.2.9']);
     expect(enforcer.health().status).toBe('ok');
     expect((await enforcer.stats()).reconcile.reinstalls).toBe(1);
+  });
+
+  it('bounds restored blocks by a lowered maximum', async () => {
+    const { enforcer, dir } = await startDryRun({ maxTimeoutMs: 3_600_000 });
+    await enforcer.block(request('192.0.2.10', { durationMs: 3_600_000 }));
+    await enforcer.close();
+
+    const restarted = new Enforcer({ dryRun: true, stateDir: dir, maxTimeoutMs: 60_000 });
+    cleanup.push(() => restarted.destroy());
+    await restarted.start();
+    const record = restarted.get('192.0.2.10')!;
+    expect(record.durationMs).toBe(60_000);
+    expect(record.expiresAtMs - Date.now()).toBeLessThanOrEqual(60_000);
+    const state = await restarted.backend.read();
+    expect(state!.elements[0].timeoutMs).toBe(60_000);
   });
 
   it('refuses changes when not running', async () => {

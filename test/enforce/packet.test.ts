@@ -149,7 +149,7 @@ describe.skipIf(!canRun)('packets through a gateway namespace', () => {
   });
 
   it('SYN trap lists kernel-ratelimit entries', async () => {
-    const { enforcer } = await startEnforcer(gateway, 'syntrap', { synTrap: { enabled: true, ratePerSecond: 20, burstPackets: 10, timeoutMs: 30_000 } });
+    const { enforcer, table } = await startEnforcer(gateway, 'syntrap', { synTrap: { enabled: true, ratePerSecond: 20, burstPackets: 10, timeoutMs: 30_000 } });
     // 300 SYNs at 500/s: far above 20/s, bounded in count and time.
     const flood = await execa('ip', ['netns', 'exec', client, 'hping3', '-q', '-S', '-c', '300', '-i', 'u2000', '-p', '80', '10.61.2.2'], { reject: false, timeout: 20_000 });
     expect(flood.timedOut).toBe(false);
@@ -161,6 +161,12 @@ describe.skipIf(!canRun)('packets through a gateway namespace', () => {
     const { drops, trappedSources } = await enforcer.stats();
     expect(trappedSources).toBe(1);
     expect(drops.syntrap4.packets).toBeGreaterThan(200);
+
+    const released = await enforcer.unblock('10.61.1.2', { actor: 'operator' });
+    expect(released?.origin).toBe('kernel-ratelimit');
+    expect(enforcer.list({ origin: 'kernel-ratelimit' })).toEqual([]);
+    const [trapSet] = JSON.parse(await nft(gateway, ['-j', 'list', 'set', 'inet', table, 'syntrap4'])).nftables.filter((item: { set?: unknown }) => item.set);
+    expect(trapSet.set.elem).toBeUndefined();
     await enforcer.close();
   });
 
