@@ -7,7 +7,8 @@ export const BLOCK_SETS: readonly BlockSetName[] = ['hosts4', 'hosts6', 'prefixe
 export const TRAP_SETS: readonly TrapSetName[] = ['syntrap4', 'syntrap6'];
 
 export function blockSetFor(family: 4 | 6, kind: 'host' | 'prefix'): BlockSetName {
-  return `${kind === 'host' ? 'hosts' : 'prefixes'}${family}`;
+  if (kind === 'host') return family === 4 ? 'hosts4' : 'hosts6';
+  return family === 4 ? 'prefixes4' : 'prefixes6';
 }
 
 /** One element as written to or read from a kernel set. */

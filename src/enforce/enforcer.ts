@@ -49,7 +49,17 @@ export interface EnforceStats {
   /** Packets and bytes dropped per set, from the named counters of our table. */
   drops: Record<string, CounterValue>;
   reconcile: ReconcileCounts;
-  batches: { applied: number; failed: number; bisections: number; changesApplied: number; elementsRejected: number };
+  batches: {
+    applied: number;
+    failed: number;
+    bisections: number;
+    changesApplied: number;
+    elementsRejected: number;
+    /** Changes in the last applied batch, and the time its store write and nft run took. */
+    lastChanges: number;
+    lastStoreMs: number;
+    lastNftMs: number;
+  };
   pendingChanges: number;
   nftProcessesSpawned: number;
 }
@@ -102,6 +112,7 @@ export class Enforcer extends Component {
   readonly #store: BlockStore;
   readonly #layout: TableLayout;
   readonly #allowlist: Target[];
+  readonly #requestRules: Parameters<typeof validateBlockRequest>[1];
   #pending = new Map<string, QueuedChange>();
   #pendingNew = new Map<BlockSetName, number>();
   readonly #setCounts = new Map<BlockSetName, number>(BLOCK_SETS.map((set) => [set, 0]));
@@ -121,7 +132,7 @@ export class Enforcer extends Component {
   #backoffMs = 0;
   #retryAtMs = 0;
   readonly #reconcile: ReconcileCounts = { runs: 0, missing: 0, extra: 0, drift: 0, reinstalls: 0, monitorTriggers: 0 };
-  readonly #batches = { applied: 0, failed: 0, bisections: 0, changesApplied: 0, elementsRejected: 0 };
+  readonly #batches = { applied: 0, failed: 0, bisections: 0, changesApplied: 0, elementsRejected: 0, lastChanges: 0, lastStoreMs: 0, lastNftMs: 0 };
 
   constructor(options: EnforceOptionsInput = {}, dependencies: EnforcerDependencies = {}) {
     super('enforce');
@@ -130,6 +141,12 @@ export class Enforcer extends Component {
     const rules = { minPrefixLength4: 0, minPrefixLength6: 0 };
     const loopback = [parseTarget('127.0.0.0/8', rules), parseTarget('::1', rules)];
     this.#allowlist = [...loopback, ...this.options.allowlist.map((entry) => parseTarget(entry, rules))];
+    this.#requestRules = {
+      minPrefixLength4: this.options.minPrefixLength4,
+      minPrefixLength6: this.options.minPrefixLength6,
+      maxTimeoutMs: this.options.maxTimeoutMs,
+      allowlist: this.#allowlist,
+    };
     this.#layout = {
       family: this.options.mode === 'bridge' ? 'bridge' : 'inet',
       name: this.options.tableName,
@@ -152,7 +169,7 @@ export class Enforcer extends Component {
    */
   async block(request: BlockRequest): Promise<BlockRecord> {
     this.#requireRunning();
-    const validated = validateBlockRequest(request, { ...this.options, allowlist: this.#allowlist });
+    const validated = validateBlockRequest(request, this.#requestRules);
     const { target, durationMs } = validated;
     if (validated.clamped) {
       this.#log.debug({ target: target.key, requestedMs: request.durationMs, maxTimeoutMs: this.options.maxTimeoutMs }, 'block duration shortened to the maximum');
@@ -479,6 +496,7 @@ export class Enforcer extends Component {
     const now = Date.now();
     const puts = batch.filter((change) => change.action === 'put').map((change) => change.record!);
     const deletes = batch.filter((change) => change.action === 'delete').map((change) => change.key);
+    const storeStarted = performance.now();
     try {
       await this.#store.commit(puts, deletes);
     } catch (err) {
@@ -489,6 +507,8 @@ export class Enforcer extends Component {
     }
     this.#recount();
     this.#reasons.delete('store');
+    const storeMs = performance.now() - storeStarted;
+    const nftStarted = performance.now();
     const byGroup = new Map<ChangeGroup, QueuedChange>();
     for (const change of batch) {
       byGroup.set(this.#groupFor(change, now), change);
@@ -503,6 +523,9 @@ export class Enforcer extends Component {
     }
     this.#batches.applied++;
     this.#batches.changesApplied += outcome.applied.length;
+    this.#batches.lastChanges = batch.length;
+    this.#batches.lastStoreMs = storeMs;
+    this.#batches.lastNftMs = performance.now() - nftStarted;
     if (outcome.checks > 0) this.#batches.bisections++;
     this.#backoffMs = 0;
     this.#retryAtMs = 0;
