@@ -15,6 +15,7 @@ export const API_ERRORS = {
   FG_ERR_API_STREAM_FULL: { code: 'FG_ERR_API_STREAM_FULL', statusCode: 503, summary: 'The live stream already has its maximum number of clients.' },
   FG_ERR_API_OPTIONS_INVALID: { code: 'FG_ERR_API_OPTIONS_INVALID', statusCode: 500, summary: 'The API options do not match ApiOptionsSchema.' },
   FG_ERR_API_REQUEST_FAILED: { code: 'FG_ERR_API_REQUEST_FAILED', statusCode: 503, summary: 'The CLI client could not reach the gateway API.' },
+  FG_ERR_API_CLI_USAGE: { code: 'FG_ERR_API_CLI_USAGE', statusCode: 400, summary: 'A CLI client command got unknown or missing options.' },
   FG_ERR_API_RESPONSE: { code: 'FG_ERR_API_RESPONSE', statusCode: 502, summary: 'The gateway API answered with an error status.' },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
@@ -102,4 +103,8 @@ export function responseError(url: string, statusCode: number, body: { code?: st
     statusCode,
     details: { url, statusCode },
   });
+}
+
+export function cliUsage(command: string, problem: string): FlowguardError {
+  return apiError('FG_ERR_API_CLI_USAGE', `${problem}. Run 'flowguard ${command} --help' for the options.`, { command });
 }
