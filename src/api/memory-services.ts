@@ -217,15 +217,17 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
       return skip(refusal.detail);
     }
     const history = this.#history(parsed.target);
+    // Extending a block that is still active is the same offence: the level stays.
+    const active = this.#active.get(parsed.target);
     const record = this.#insert(parsed, {
       durationMs: request.durationMs,
       reason: request.reason,
       origin,
       evidence: request.evidence,
-      escalationLevel: history.escalationLevel,
+      escalationLevel: active?.escalationLevel ?? history.escalationLevel,
       actor: 'policy',
     });
-    history.escalationLevel++;
+    if (!active) history.escalationLevel++;
     return record;
   }
 

@@ -1,7 +1,8 @@
 import { drawTrafficChart, drawVerdictChart, formatCount } from './charts.js';
 import { openEventStream } from './event-stream.js';
 
-const MAX_SAMPLES = 120;
+const MAX_SAMPLES = 600;
+const CHART_WINDOW_MS = 120_000;
 const MAX_VERDICT_ROWS = 50;
 const MAX_DECISION_ROWS = 100;
 const STATUS_REFRESH_MS = 5000;
@@ -150,10 +151,12 @@ async function unblock(target, button) {
     return;
   }
   button.disabled = true;
-  const response = await fetch(`/blocks/${encodeURIComponent(target)}`, { method: 'DELETE', headers: authHeaders() });
+  const grace = $('grace').value;
+  const query = grace ? `?grace=${encodeURIComponent(grace)}` : '';
+  const response = await fetch(`/blocks/${encodeURIComponent(target)}${query}`, { method: 'DELETE', headers: authHeaders() });
   const body = await response.json();
   if (response.ok) {
-    showMessage(`Unblocked ${target}.`);
+    showMessage(grace ? `Unblocked ${target}; the policy will not block it again for ${grace}.` : `Unblocked ${target}.`);
     state.blocks = state.blocks.filter((block) => block.target !== target);
     renderBlocks();
   } else {
@@ -207,10 +210,26 @@ function queueRedraw() {
   });
 }
 
+/** Turns a traffic sample's totals into per-second rates over the time it covers. */
+function toRates(sample, previous) {
+  const intervalMs = previous ? Math.max(1, Math.min(10_000, sample.atMs - previous.atMs)) : 1000;
+  const perSecond = 1000 / intervalMs;
+  return {
+    atMs: sample.atMs,
+    intervalMs,
+    attackRate: sample.attackFlows * perSecond,
+    benignRate: sample.benignFlows * perSecond,
+    byteRate: sample.bytes * perSecond,
+    packetRate: sample.packets * perSecond,
+  };
+}
+
 function onEvent(name, data) {
   if (name === 'traffic') {
-    state.samples.push(data);
-    if (state.samples.length > MAX_SAMPLES) state.samples.shift();
+    state.samples.push(toRates(data, state.samples[state.samples.length - 1]));
+    while (state.samples.length > MAX_SAMPLES || (state.samples.length > 0 && state.samples[0].atMs < data.atMs - CHART_WINDOW_MS)) {
+      state.samples.shift();
+    }
     state.verdictsSkipped = data.verdictsSkipped ?? 0;
     queueRedraw();
     refreshStats().catch(() => undefined);

@@ -58,17 +58,14 @@ function drawGrid(context, plot, max, side, color, format) {
   }
 }
 
-function drawTimeAxis(context, plot, samples) {
-  if (samples.length === 0) return;
+function drawTimeAxis(context, plot) {
   context.fillStyle = AXIS_COLOR;
   context.textBaseline = 'top';
-  const newest = samples[samples.length - 1].atMs;
   for (const secondsAgo of [120, 90, 60, 30, 0]) {
     const x = plot.left + plot.width - (secondsAgo / 120) * plot.width;
     context.textAlign = secondsAgo === 0 ? 'right' : 'center';
     context.fillText(secondsAgo === 0 ? 'now' : `-${secondsAgo}s`, x, plot.top + plot.height + 6);
   }
-  return newest;
 }
 
 function plotArea(width, height) {
@@ -80,52 +77,66 @@ function plotArea(width, height) {
   };
 }
 
-/** Draws stacked bars of attack and benign flows per second over the last 120 samples. */
+const WINDOW_MS = 120_000;
+
+/** x of a sample's time, with the newest sample at the right edge. */
+function timeToX(plot, newestMs, atMs) {
+  return plot.left + plot.width - ((newestMs - atMs) / WINDOW_MS) * plot.width;
+}
+
+/**
+ * Draws stacked bars of attack and benign flows per second over the last 120 s. Samples carry
+ * rates (`attackRate`, `benignRate`, per second) and `intervalMs`, the time each one covers.
+ */
 export function drawVerdictChart(canvas, samples, colors) {
   const { context, width, height } = prepare(canvas);
   const plot = plotArea(width, height);
-  const max = niceMax(Math.max(1, ...samples.map((s) => s.attackFlows + s.benignFlows)));
+  const max = niceMax(Math.max(1, ...samples.map((s) => s.attackRate + s.benignRate)));
   drawGrid(context, plot, max, 'left', AXIS_COLOR, formatCount);
-  drawTimeAxis(context, plot, samples);
-  const slot = plot.width / 120;
-  const barWidth = Math.max(1, slot - 1);
-  samples.slice(-120).forEach((sample, index, shown) => {
-    const x = plot.left + plot.width - (shown.length - index) * slot;
-    const benignHeight = (sample.benignFlows / max) * plot.height;
-    const attackHeight = (sample.attackFlows / max) * plot.height;
-    const bottom = plot.top + plot.height;
+  drawTimeAxis(context, plot);
+  const newestMs = samples.length > 0 ? samples[samples.length - 1].atMs : 0;
+  const bottom = plot.top + plot.height;
+  for (const sample of samples) {
+    const right = timeToX(plot, newestMs, sample.atMs);
+    const barWidth = Math.max(1, (sample.intervalMs / WINDOW_MS) * plot.width - 1);
+    if (right - barWidth < plot.left) continue;
+    const benignHeight = (sample.benignRate / max) * plot.height;
+    const attackHeight = (sample.attackRate / max) * plot.height;
     context.fillStyle = colors.benign;
-    context.fillRect(x, bottom - benignHeight, barWidth, benignHeight);
+    context.fillRect(right - barWidth, bottom - benignHeight, barWidth, benignHeight);
     context.fillStyle = colors.attack;
-    context.fillRect(x, bottom - benignHeight - attackHeight, barWidth, attackHeight);
-  });
+    context.fillRect(right - barWidth, bottom - benignHeight - attackHeight, barWidth, attackHeight);
+  }
   canvas.dataset.samples = String(samples.length);
 }
 
 function drawLine(context, plot, samples, value, max, color) {
-  const slot = plot.width / 120;
+  const newestMs = samples.length > 0 ? samples[samples.length - 1].atMs : 0;
   context.strokeStyle = color;
   context.lineWidth = 2;
   context.beginPath();
-  samples.slice(-120).forEach((sample, index, shown) => {
-    const x = plot.left + plot.width - (shown.length - index - 0.5) * slot;
+  let started = false;
+  for (const sample of samples) {
+    const x = timeToX(plot, newestMs, sample.atMs - sample.intervalMs / 2);
+    if (x < plot.left) continue;
     const y = plot.top + plot.height - (value(sample) / max) * plot.height;
-    if (index === 0) context.moveTo(x, y);
-    else context.lineTo(x, y);
-  });
+    if (started) context.lineTo(x, y);
+    else context.moveTo(x, y);
+    started = true;
+  }
   context.stroke();
 }
 
-/** Draws bytes/s (left axis) and packets/s (right axis) over the last 120 samples. */
+/** Draws bytes/s (left axis) and packets/s (right axis) over the last 120 s. */
 export function drawTrafficChart(canvas, samples, colors) {
   const { context, width, height } = prepare(canvas);
   const plot = plotArea(width, height);
-  const maxBytes = niceMax(Math.max(1, ...samples.map((s) => s.bytes)));
-  const maxPackets = niceMax(Math.max(1, ...samples.map((s) => s.packets)));
+  const maxBytes = niceMax(Math.max(1, ...samples.map((s) => s.byteRate)));
+  const maxPackets = niceMax(Math.max(1, ...samples.map((s) => s.packetRate)));
   drawGrid(context, plot, maxBytes, 'left', colors.bytes, (v) => `${formatCount(v)}B`);
   drawGrid(context, plot, maxPackets, 'right', colors.packets, formatCount);
-  drawTimeAxis(context, plot, samples);
-  drawLine(context, plot, samples, (s) => s.bytes, maxBytes, colors.bytes);
-  drawLine(context, plot, samples, (s) => s.packets, maxPackets, colors.packets);
+  drawTimeAxis(context, plot);
+  drawLine(context, plot, samples, (s) => s.byteRate, maxBytes, colors.bytes);
+  drawLine(context, plot, samples, (s) => s.packetRate, maxPackets, colors.packets);
   canvas.dataset.samples = String(samples.length);
 }
