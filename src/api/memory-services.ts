@@ -203,6 +203,7 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
    */
   blockAutomatically(request: { target: string; durationMs: number; reason: string; evidence?: BlockEvidence; origin?: BlockOrigin }): BlockRecord | undefined {
     const parsed = parseTarget('target', request.target);
+    this.sweep();
     const nowMs = this.#now();
     const origin = request.origin ?? 'auto';
     const skip = (reason: string): undefined => {
