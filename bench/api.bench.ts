@@ -1,12 +1,13 @@
 /**
  * API latency under load: GET /blocks and GET /stats while a synthetic event stream is pushed
  * through the in-memory services as fast as the event loop allows, with one live-stream client
- * connected. The server, the feed and the stream share the main thread, as in the gateway; the
- * load generator runs in a worker thread so its own work does not count as server latency.
+ * connected. The server, the feed and the stream share the main thread, as in the gateway. The
+ * load generator runs in a worker thread, so its own work does not count as server latency.
  *
  * NOTE: the services are MemoryGatewayServices fed by SyntheticFeed, not a capture replayed
  * through the real pipeline; the gateway's figure may differ.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { request } from 'undici';
 import type { BenchOptions } from './run.ts';
@@ -105,6 +106,9 @@ export async function run(options: BenchOptions): Promise<Record<string, number 
   };
 
   options.log(`  load: ${CONCURRENCY} connections for ${durationMs / 1000} s against ${server.url} with ${ACTIVE_BLOCKS} active blocks`);
+  // Event-loop delay of the server's thread tells queueing behind the feed apart from route cost.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const started = Date.now();
   setImmediate(feedLoop);
   const worker = new Worker(LOAD_WORKER, {
@@ -117,6 +121,7 @@ export async function run(options: BenchOptions): Promise<Record<string, number 
   });
   const elapsedS = (Date.now() - started) / 1000;
   feeding = false;
+  loopDelay.disable();
   await worker.terminate();
   streamAbort.abort();
   await streamReading;
@@ -136,5 +141,7 @@ export async function run(options: BenchOptions): Promise<Record<string, number 
     statsP50LatencyMs: percentile(stats, 50),
     statsP99LatencyMs: percentile(stats, 99),
     streamReceivedBytes: streamBytes,
+    eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    eventLoopDelayMaxMs: loopDelay.max / 1e6,
   };
 }

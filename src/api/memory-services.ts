@@ -62,8 +62,8 @@ const ALWAYS_OWN = ['127.0.0.0/8', '::1', '0.0.0.0', '::'];
 /**
  * A complete GatewayServices held in memory: the dry-run backing store of the API. Blocks change
  * only this store, never the kernel. Pipeline stages (or a test driver) feed it through the
- * `record*` methods and `blockAutomatically`; it keeps bounded histories, emits the live events
- * and a 'traffic' sample once per interval while running.
+ * `record*` methods and `blockAutomatically`. It keeps bounded histories and emits the live
+ * events, plus one 'traffic' sample per interval while running.
  */
 export class MemoryGatewayServices extends Component implements GatewayServices {
   readonly metrics = new Registry();
@@ -212,10 +212,10 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
     };
     const graceUntilMs = this.#graceUntil.get(parsed.target);
     if (graceUntilMs !== undefined && graceUntilMs > nowMs) return skip(`in grace period after a manual unblock until ${new Date(graceUntilMs).toISOString()}`);
-    const refusal = this.#refusal(parsed);
-    if (refusal) {
-      if (refusal.reason === 'table-full') this.tripGuard('block-table-full', refusal.detail, parsed.target);
-      return skip(refusal.detail);
+    const rejection = this.#rejection(parsed);
+    if (rejection) {
+      if (rejection.reason === 'table-full') this.tripGuard('block-table-full', rejection.detail, parsed.target);
+      return skip(rejection.detail);
     }
     const history = this.#history(parsed.target);
     // Extending a block that is still active is the same offence: the level stays.
@@ -327,8 +327,8 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
   #addManualBlock(request: ManualBlockRequest): BlockRecord {
     this.sweep();
     const parsed = parseTarget('address', request.target);
-    const refusal = this.#refusal(parsed);
-    if (refusal) throw blockRejected(parsed.target, refusal.reason, refusal.detail);
+    const rejection = this.#rejection(parsed);
+    if (rejection) throw blockRejected(parsed.target, rejection.reason, rejection.detail);
     return this.#insert(parsed, {
       durationMs: request.durationMs,
       reason: request.reason,
@@ -359,8 +359,8 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
     return ended;
   }
 
-  /** Why `parsed` may not be blocked, or undefined when it may. */
-  #refusal(parsed: ParsedTarget): { reason: 'allowlisted' | 'own-address' | 'table-full'; detail: string } | undefined {
+  /** Reason and explanation why `parsed` may not be blocked, or undefined when it may. */
+  #rejection(parsed: ParsedTarget): { reason: 'allowlisted' | 'own-address' | 'table-full'; detail: string } | undefined {
     const allowed = this.#allowlist.find((entry) => targetsOverlap(entry, parsed));
     if (allowed) return { reason: 'allowlisted', detail: `it overlaps the allowlist entry ${allowed.target}; remove that entry first if the block is intended` };
     const own = this.#own.find((entry) => targetsOverlap(entry, parsed));

@@ -43,8 +43,10 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (action === 'list') {
       if (target !== undefined) throw cliUsage('blocks', `'blocks list' takes no address (got '${target}')`);
-      const family = values.family === undefined ? undefined : values.family === '4' ? 4 : values.family === '6' ? 6 : undefined;
-      if (values.family !== undefined && family === undefined) throw cliUsage('blocks', `Invalid --family '${values.family}': expected 4 or 6`);
+      let family: 4 | 6 | undefined;
+      if (values.family === '4') family = 4;
+      else if (values.family === '6') family = 6;
+      else if (values.family !== undefined) throw cliUsage('blocks', `Invalid --family '${values.family}': expected 4 or 6`);
       const page = await client.listBlocks({
         family,
         origin: values.origin,
@@ -83,7 +85,7 @@ function printBlocks(items: BlockEntry[], total: number, offset: number): void {
     block.target,
     block.state,
     block.origin,
-    block.state === 'active' ? formatDuration(block.expiresAtMs - nowMs) : (block.endReason ?? ''),
+    block.state === 'active' ? formatDuration(Math.ceil((block.expiresAtMs - nowMs) / 1000) * 1000) : (block.endReason ?? ''),
     String(block.escalationLevel ?? 0),
     block.reason,
   ]);

@@ -2,7 +2,8 @@ import { FlowguardError, type ErrorCatalogueEntry } from './index.ts';
 
 /**
  * Coded errors of the REST API, its HTTP client and its webhooks. A gateway service may throw
- * `blockNotFound` and `blockRejected` too: the API answers any `FlowguardError` with its status.
+ * `blockNotFound` and `blockRejected` too, because the API responds to any `FlowguardError` with
+ * its status.
  */
 export const API_ERRORS = {
   FG_ERR_API_INVALID_INPUT: { code: 'FG_ERR_API_INVALID_INPUT', statusCode: 400, summary: 'A request field has an invalid value or is not allowed.' },
@@ -25,10 +26,10 @@ function apiError(code: ApiErrorCode, message: string, details: Record<string, u
   return new FlowguardError(code, message, { statusCode: API_ERRORS[code].statusCode, details, cause });
 }
 
-/** A field failed validation; `allowed` states the accepted form so the caller can fix it. */
+/** Creates the error for a field that failed validation; `allowed` states the accepted form. */
 export function invalidInput(field: string, value: unknown, allowed: string): FlowguardError {
-  const shown = typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
-  return apiError('FG_ERR_API_INVALID_INPUT', `Invalid ${field} ${shown}: expected ${allowed}.`, { field, value, allowed });
+  const quoted = typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+  return apiError('FG_ERR_API_INVALID_INPUT', `Invalid ${field} ${quoted}: expected ${allowed}.`, { field, value, allowed });
 }
 
 export function unknownField(field: string, allowed: readonly string[]): FlowguardError {
@@ -67,7 +68,7 @@ export function routeNotFound(method: string, url: string): FlowguardError {
   return apiError('FG_ERR_API_NOT_FOUND', `Route ${method} ${url} not found: GET /openapi.json lists every route.`, { method, url });
 }
 
-/** Why a block request is refused even though its input is well formed. */
+/** Reason a well-formed block request is rejected. */
 export type BlockRejectReason = 'allowlisted' | 'own-address' | 'table-full';
 
 export function blockRejected(target: string, reason: BlockRejectReason, detail: string): FlowguardError {
@@ -96,7 +97,7 @@ export function requestFailed(url: string, cause: unknown): FlowguardError {
   );
 }
 
-/** The server answered with an error body; its code and message are passed on unchanged. */
+/** Creates the client-side error for an error response, keeping the server's code and message. */
 export function responseError(url: string, statusCode: number, body: { code?: string; message?: string }): FlowguardError {
   const message = body.message ?? `HTTP ${statusCode}`;
   return new FlowguardError(body.code ?? 'FG_ERR_API_RESPONSE', `${message} (HTTP ${statusCode} from ${url})`, {

@@ -115,8 +115,8 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     expect(await page.$$eval('#verdicts tbody tr', (rows) => rows.length)).toBeGreaterThan(10);
     await waitFor('stats tiles', async () => (await page.textContent('#stat-flows')) !== '–');
 
-    // Unblock one attacker by hand (default grace 10m); the row goes away and stays away,
-    // because the feed's later policy passes are skipped during the grace period.
+    // Unblock one attacker by hand with the default grace of 10m. The row goes away and stays
+    // away, because the feed's later policy passes are skipped during the grace period.
     await page.click('#blocks tr[data-target="192.0.2.66"] button.unblock');
     await page.waitForSelector('#blocks tr[data-target="192.0.2.66"]', { state: 'detached', timeout: 10_000 });
     expect(await page.textContent('#action-message')).toBe('Unblocked 192.0.2.66; the policy will not block it again for 10m.');

@@ -4,7 +4,7 @@ import type { Verdict } from '../../src/infer/verdict.ts';
 export const TOKEN = 'test-token-0123456789abcdef';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
 
-/** A pino logger whose records land in `records`, parsed. */
+/** Creates a pino logger that appends each record, parsed, to `records`. */
 export function capturingLogger(): { logger: Logger; records: Record<string, unknown>[] } {
   const records: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => records.push(JSON.parse(line)) });

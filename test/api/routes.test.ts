@@ -3,6 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApiApp } from '../../src/api/server.ts';
 import { MemoryGatewayServices } from '../../src/api/memory-services.ts';
 import { API_ERRORS } from '../../src/errors/api.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../helpers/shared-data.ts';
 import { AUTH, TOKEN, capturingLogger, makeVerdict } from './helpers.ts';
 
 let services: MemoryGatewayServices;
@@ -165,6 +168,13 @@ describe('API bad input', () => {
     const response = await app.inject({ method: 'POST', url: '/blocks', headers: { ...AUTH, 'content-type': 'application/json' }, payload: '{"address":' });
     expect(response.statusCode).toBe(400);
     expect(response.json().message).toMatch(/JSON/i);
+  });
+
+  it('answers 413 and 415 for bad bodies', async () => {
+    const large = await app.inject({ method: 'POST', url: '/blocks', headers: AUTH, payload: { address: '192.0.2.7', duration: '10m', reason: 'x'.repeat(20_000) } });
+    expect(large.statusCode).toBe(413);
+    const xml = await app.inject({ method: 'POST', url: '/blocks', headers: { ...AUTH, 'content-type': 'application/xml' }, payload: '<block/>' });
+    expect(xml.statusCode).toBe(415);
   });
 
   it('answers 404 for an unknown route', async () => {
@@ -363,10 +373,12 @@ describe('API verdicts, sources and status', () => {
     expect(document.components.securitySchemes.bearerAuth.scheme).toBe('bearer');
   });
 
-  it('keeps the error catalogue codes unique and coded', () => {
+  it('keeps the error catalogue and docs/api.md in step', async () => {
+    const doc = await readFile(join(REPO_ROOT, 'docs', 'api.md'), 'utf8');
     for (const [key, entry] of Object.entries(API_ERRORS)) {
       expect(entry.code).toBe(key);
       expect(entry.code).toMatch(/^FG_ERR_API_[A-Z_]+$/);
+      expect(doc, entry.code).toContain(`| \`${entry.code}\` | ${entry.statusCode} |`);
     }
   });
 });

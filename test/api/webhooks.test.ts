@@ -17,10 +17,10 @@ interface Received {
   payload: WebhookPayload;
 }
 
-/** An HTTP receiver on 127.0.0.1 whose answer to each request the test decides. */
+/** An HTTP receiver on 127.0.0.1; the test sets the response to each request. */
 class Receiver {
   readonly received: Received[] = [];
-  readonly held: ServerResponse[] = [];
+  readonly pendingResponses: ServerResponse[] = [];
   respond: (index: number, response: ServerResponse) => void = (_index, response) => response.end('ok');
   #server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -38,7 +38,7 @@ class Receiver {
   }
 
   async stop(): Promise<void> {
-    for (const response of this.held) response.destroy();
+    for (const response of this.pendingResponses) response.destroy();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -134,7 +134,7 @@ describe('webhooks', () => {
 
   it('times out a receiver that does not answer', async () => {
     const { receiver, services, dispatcher } = await setup({ timeoutMs: 200, maxAttempts: 2, initialBackoffMs: 10 }, (_index, response) => {
-      receiver.held.push(response);
+      receiver.pendingResponses.push(response);
     });
     const started = Date.now();
     services.tripGuard('block-rate', 'trip');
@@ -146,15 +146,15 @@ describe('webhooks', () => {
 
   it('drops and counts events when the queue is full', async () => {
     const { receiver, services, dispatcher } = await setup({ queueSize: 2 }, (_index, response) => {
-      receiver.held.push(response);
+      receiver.pendingResponses.push(response);
     });
     for (let i = 0; i < 5; i++) services.tripGuard('block-rate', `trip ${i}`);
     expect(dispatcher.stats()[0]).toMatchObject({ queued: 2, dropped: 3 });
     expect(await services.metrics.getSingleMetricAsString('flowguard_webhook_dropped_total')).toContain('flowguard_webhook_dropped_total 3');
 
-    await waitFor('first request held', () => receiver.held.length === 1);
+    await waitFor('first request held', () => receiver.pendingResponses.length === 1);
     receiver.respond = (_index, response) => response.end('ok');
-    receiver.held.shift()!.end('ok');
+    receiver.pendingResponses.shift()!.end('ok');
     await waitFor('queue drained', () => dispatcher.stats()[0].delivered === 2);
     expect(receiver.received.map((item) => item.payload.guard?.message)).toEqual(['trip 0', 'trip 1']);
   });
