@@ -1,0 +1,60 @@
+import { userInfo } from 'node:os';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { cliUsage } from '../errors/api.ts';
+import { ApiClient, DEFAULT_API_URL } from './client.ts';
+
+/** Options every API client command takes. */
+export const CONNECTION_OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+export const CONNECTION_HELP = [
+  '  --url URL       gateway API base URL (default: FLOWGUARD_API_URL or http://127.0.0.1:8780)',
+  '  --token TOKEN   bearer token (default: FLOWGUARD_API_TOKEN; prefer the variable, flags show in ps)',
+  '  --json          print the JSON response instead of a table',
+  '  -h, --help      show this help',
+];
+
+/** parseArgs that reports unknown options and missing values as a usage error (exit code 2). */
+export function parseCommandArgs<T extends ParseArgsConfig>(command: string, config: T) {
+  try {
+    return parseArgs({ ...config, strict: true });
+  } catch (err) {
+    throw cliUsage(command, (err as Error).message.replace(/\.$/, ''));
+  }
+}
+
+export function createClient(values: { url?: string; token?: string }, env: NodeJS.ProcessEnv = process.env): ApiClient {
+  let actor: string | undefined;
+  try {
+    actor = userInfo().username;
+  } catch {
+    actor = undefined;
+  }
+  return new ApiClient({
+    url: values.url ?? env.FLOWGUARD_API_URL ?? DEFAULT_API_URL,
+    token: values.token ?? env.FLOWGUARD_API_TOKEN,
+    actor: actor ? `cli:${actor}` : 'cli',
+  });
+}
+
+/** Parses an integer option, or throws a usage error naming the option. */
+export function integerOption(command: string, name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw cliUsage(command, `Invalid --${name} '${value}': expected a whole number`);
+  return Number(value);
+}
+
+/** Formats rows as left-aligned columns under a header line. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const line = (cells: string[]) => cells.map((text, column) => text.padEnd(widths[column])).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function formatTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,172 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifyStatic from '@fastify/static';
+import { Component } from '../lifecycle.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { apiMetrics, type ApiMetrics } from './api-metrics.ts';
+import { auditActor, TokenAuth } from './auth.ts';
+import { AJV_OPTIONS, formatSchemaErrors, installErrorHandlers } from './http-errors.ts';
+import { LiveStream } from './live-stream.ts';
+import { resolveApiOptions, type ApiOptions, type ApiOptionsInput } from './options.ts';
+import { registerBlockRoutes } from './routes/blocks.ts';
+import type { RouteContext } from './routes/context.ts';
+import { registerStatusRoutes } from './routes/status.ts';
+import { registerVerdictRoutes } from './routes/verdicts.ts';
+import { SHARED_SCHEMAS } from './schemas.ts';
+import type { GatewayServices } from './services.ts';
+import { WebhookDispatcher } from './webhooks.ts';
+
+/** Largest request body accepted; a block request is well under 1 KiB. */
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface ApiServerOptions {
+  services: GatewayServices;
+  /** Options as in the gateway config's `api` section; resolved with `resolveApiOptions` when raw. */
+  options?: ApiOptionsInput | Readonly<ApiOptions>;
+  logger?: Logger;
+  now?: () => number;
+}
+
+/**
+ * Finds the dashboard files. From `src/api/server.ts` they sit beside the module; from the
+ * compiled `dist/api/server.js` they stay in the source tree, which the package ships, so the
+ * build needs no copy step.
+ */
+export function dashboardDirectory(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const candidates = [join(here, 'public'), join(here, '..', '..', 'src', 'api', 'public')];
+  const found = candidates.find((dir) => existsSync(join(dir, 'index.html')));
+  if (!found) throw new Error(`Dashboard files not found; looked in ${candidates.join(' and ')}. Reinstall flowguard with its src/api/public folder.`);
+  return found;
+}
+
+/** The fastify application with every route, not yet listening (tests drive it with `inject`). */
+export async function buildApiApp(config: ApiServerOptions): Promise<{ app: FastifyInstance; stream: LiveStream; metrics: ApiMetrics; options: Readonly<ApiOptions> }> {
+  const options = resolveApiOptions(config.options ?? {});
+  const logger = (config.logger ?? silentLogger()).child({ component: 'api' });
+  const audit = logger.child({ component: 'api-audit' });
+  const auth = new TokenAuth(options.token, options.readsNeedToken);
+  const metrics = apiMetrics(config.services.metrics);
+  const context: RouteContext = { services: config.services, options, auth, logger, now: config.now ?? Date.now };
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Per-request lines would flood the log during an attack; the audit log covers changes.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    ajv: AJV_OPTIONS,
+    schemaErrorFormatter: formatSchemaErrors,
+    forceCloseConnections: 'idle',
+  });
+  app.decorateRequest('auditTarget', undefined);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  installErrorHandlers(app, logger);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'flowguard gateway API', version: '1', description: 'Blocks, verdicts, sources, statistics and the live stream of a flowguard gateway.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'The API token (api.token or FLOWGUARD_API_TOKEN)' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  app.addHook('onRequest', async (request) => {
+    request.auditTarget = undefined;
+    auth.check(request, request.routeOptions.config.access ?? 'public');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requestDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const config = request.routeOptions.config;
+    if (config.access !== 'write') return;
+    audit.info(
+      {
+        action: config.auditAction,
+        actor: auditActor(request),
+        remoteAddress: request.ip,
+        target: request.auditTarget ?? (request.params as { address?: string }).address ?? (request.body as { address?: string } | undefined)?.address,
+        outcome: reply.statusCode < 400 ? 'applied' : 'rejected',
+        statusCode: reply.statusCode,
+        requestId: request.id,
+        atMs: context.now(),
+      },
+      'audit',
+    );
+  });
+
+  const stream = new LiveStream(config.services, options.stream, metrics, logger);
+  registerBlockRoutes(app, context);
+  registerVerdictRoutes(app, context);
+  registerStatusRoutes(app, context);
+  stream.register(app, options.readsNeedToken);
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  await app.register(fastifyStatic, { root: dashboardDirectory(), wildcard: false, index: 'index.html' });
+  app.addHook('preClose', async () => stream.closeAll());
+
+  await app.ready();
+  return { app, stream, metrics, options };
+}
+
+/**
+ * The API as a long-lived component: listens on `listenAddress:port` (127.0.0.1:8780 unless
+ * configured) and runs the webhook dispatcher when webhooks are configured.
+ */
+export class ApiServer extends Component {
+  readonly #config: ApiServerOptions;
+  readonly #logger: Logger;
+  #app: FastifyInstance | undefined;
+  #webhooks: WebhookDispatcher | undefined;
+  #url: string | undefined;
+
+  constructor(config: ApiServerOptions) {
+    super('api');
+    this.#config = config;
+    this.#logger = (config.logger ?? silentLogger()).child({ component: 'api' });
+  }
+
+  /** Base URL once started, e.g. `http://127.0.0.1:8780`. */
+  get url(): string {
+    if (!this.#url) throw new Error('ApiServer.url read before start() finished');
+    return this.#url;
+  }
+
+  get app(): FastifyInstance | undefined {
+    return this.#app;
+  }
+
+  get webhooks(): WebhookDispatcher | undefined {
+    return this.#webhooks;
+  }
+
+  protected async onStart(): Promise<void> {
+    const built = await buildApiApp(this.#config);
+    this.#app = built.app;
+    const { listenAddress, port, webhooks, token } = built.options;
+    if (webhooks.length > 0) {
+      this.#webhooks = new WebhookDispatcher({ events: this.#config.services.events, webhooks, metrics: built.metrics, logger: this.#logger });
+      await this.#webhooks.start();
+    }
+    await built.app.listen({ host: listenAddress, port });
+    const address = built.app.server.address();
+    const boundPort = typeof address === 'object' && address ? address.port : port;
+    const host = listenAddress.includes(':') ? `[${listenAddress}]` : listenAddress;
+    this.#url = `http://${host}:${boundPort}`;
+    this.#logger.info({ url: this.#url, writesEnabled: token !== undefined, webhooks: webhooks.length }, 'api listening');
+  }
+
+  protected async onClose(): Promise<void> {
+    await this.#app?.close();
+    await this.#webhooks?.close();
+    this.#logger.info('api stopped');
+  }
+
+  protected async onDestroy(err?: Error): Promise<void> {
+    await this.#webhooks?.destroy(err);
+    this.#app?.server.closeAllConnections();
+    await this.#app?.close();
+  }
+}
