@@ -34,8 +34,8 @@ const LEVELS: Record<string, [Partial<AttackParameters>, Partial<AttackParameter
 };
 
 /**
- * The default corpus: every attack at two levels, each with benign traffic running, plus three
- * benign-only runs. About 23 runs of 20–25 s; on 2 cores it takes roughly ten minutes.
+ * Lists the runs of the default corpus: every attack at two levels, each with benign traffic
+ * running, plus three benign-only runs. That makes 23 runs of about 23 s each.
  */
 export function planCorpus(): CorpusRun[] {
   const runs: CorpusRun[] = [];

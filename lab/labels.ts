@@ -23,9 +23,9 @@ export interface LabelsInput {
 }
 
 /**
- * Builds the labels of one run: every benign client and the gateway are BENIGN over the whole
- * capture; each attacker host carries the attack's label from its tool's start to its exit plus
- * `ATTACK_TAIL_MS`; a spoofed flood adds a 0.0.0.0/0 span over the same time, which loses to any
+ * Builds the labels of one run. Every benign client and the gateway are BENIGN over the whole
+ * capture. Each attacker host carries the attack's label from its tool's start to its exit plus
+ * `ATTACK_TAIL_MS`. A spoofed flood adds a 0.0.0.0/0 span over the same time, which loses to any
  * host's own span because the more specific source wins.
  */
 export function buildLabels(input: LabelsInput): LabelsFile {

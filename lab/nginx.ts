@@ -13,7 +13,7 @@ export interface NginxPaths {
  * reads or writes the system nginx's configuration, pid file or logs.
  *
  * `/api/echo` is proxied to a second server on the target's loopback: with request buffering on,
- * nginx reads the whole request body first, which is what a slow-body attack holds open.
+ * nginx reads the whole request body first, and that is the wait a slow-body attack keeps open.
  */
 export async function writeNginxConfig(workDir: string, siteRoot: string, port: number): Promise<NginxPaths> {
   const paths: NginxPaths = {

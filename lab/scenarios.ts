@@ -232,7 +232,7 @@ export function resolveParameters(scenario: ScenarioDefinition, overrides: Parti
   return parameters;
 }
 
-/** What one attacker host's tool did. */
+/** Result of one attacker host's tool. */
 export interface AttackHostOutcome {
   host: string;
   address: string;

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SeededRandom } from './random.ts';
 
-/** What the generated site contains, so clients know which paths exist. */
+/** Contents of the generated site, so clients know which paths exist. */
 export interface SiteManifest {
   /** HTML pages, each with the asset paths it references. */
   pages: { path: string; assets: string[] }[];
@@ -10,9 +10,9 @@ export interface SiteManifest {
   downloads: { path: string; sizeBytes: number }[];
   /** Static JSON documents under /api/items/. */
   apiItems: string[];
-  /** JSON answered by nginx itself on every request. */
+  /** JSON that nginx itself returns on every request. */
   apiStatus: string;
-  /** Accepts a POST body (nginx reads the whole body before it answers). */
+  /** POST endpoint (nginx reads the whole body before it replies). */
   apiEcho: string;
 }
 

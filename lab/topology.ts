@@ -371,11 +371,11 @@ export async function down(runId: string): Promise<void> {
   }
   for (const ns of namespaces) {
     if (!(await namespaceExists(ns))) continue;
-    const gone = await waitFor(async () => (await namespacePids(ns)).length === 0, `processes in ${ns} exiting`, 3_000, 100).then(
+    const exited = await waitFor(async () => (await namespacePids(ns)).length === 0, `processes in ${ns} exiting`, 3_000, 100).then(
       () => true,
       () => false,
     );
-    if (!gone) for (const pid of await namespacePids(ns)) signal(pid, 'SIGKILL');
+    if (!exited) for (const pid of await namespacePids(ns)) signal(pid, 'SIGKILL');
     await waitFor(async () => (await namespacePids(ns)).length === 0, `processes in ${ns} exiting after SIGKILL`, 3_000, 100).catch(() => undefined);
     await ip(['netns', 'del', ns], { allowFailure: true });
   }
@@ -403,7 +403,7 @@ export async function loadTopology(runId: string): Promise<LabTopology | undefin
   }
 }
 
-/** Every address of a lab host, IPv4 first. */
+/** Lists every address of a lab host, IPv4 first. */
 export function hostAddresses(host: LabHost): string[] {
   return host.ipv6 ? [host.ipv4, host.ipv6] : [host.ipv4];
 }

@@ -21,7 +21,7 @@ export interface BenignAgentConfig {
   httpPort: number;
   udpPort: number;
   seed: number;
-  /** Hard bound: the agent exits after this long even if nobody stops it. */
+  /** Hard bound: the agent exits after this long even without SIGTERM. */
   maxDurationMs: number;
   statsIntervalMs: number;
   activities: BenignActivity[];

@@ -67,7 +67,7 @@ interface Fetched {
   bytes: number;
 }
 
-/** One HTTP request; resolves with status and body size, rejects on network error or timeout. */
+/** Sends one HTTP request and resolves with status and body size; rejects on network error or timeout. */
 function request(agent: http.Agent | false, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Fetched> {
   return new Promise((resolve, reject) => {
     const req = http.request(

@@ -1,6 +1,6 @@
 /**
- * DNS-like UDP responder run inside the target namespace: answers a query that has a DNS header
- * with one question by echoing the question with one A record. Anything else gets no answer,
+ * DNS-like UDP responder run inside the target namespace. It replies to a query that has a DNS
+ * header with one question, echoing the question with one A record. Anything else gets no reply,
  * so a UDP flood to the same port is absorbed without replies.
  *
  * Usage: node --import tsx lab/agents/udp-responder.ts '{"port":53}'

@@ -1,8 +1,8 @@
 /**
- * HTTP keep-alive flood in the manner of GoldenEye: each worker keeps its own connections open and
- * sends request after request on them, with random paths, query strings and headers (a random
- * Keep-Alive value, no-cache, random User-Agent and Referer), mostly GET with some POST. A test
- * tool for the lab, bounded by duration and an optional rate.
+ * HTTP keep-alive flood in the manner of GoldenEye. Each worker keeps its own connections open
+ * and sends request after request on them, mostly GET with some POST. Paths, query strings and
+ * headers are random (Keep-Alive value, no-cache, User-Agent, Referer). A test tool for the lab,
+ * bounded by duration and an optional rate.
  *
  * Usage: node --import tsx lab/attacks/goldeneye.ts '<HttpAttackConfig JSON>'
  */

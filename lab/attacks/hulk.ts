@@ -1,6 +1,6 @@
 /**
  * HTTP GET flood in the manner of HULK: every request goes on a new TCP connection, carries a
- * unique random query string and random User-Agent and Referer, and asks caches not to answer.
+ * unique random query string and random User-Agent and Referer, and sets `Cache-Control: no-cache`.
  * Many workers run at once. A test tool for the lab, bounded by duration and an optional rate.
  *
  * Usage: node --import tsx lab/attacks/hulk.ts '<HttpAttackConfig JSON>'
@@ -32,8 +32,8 @@ function oneRequest(random: SeededRandom): Promise<void> {
   counters.requests++;
   counters.connections++;
   return new Promise((resolve) => {
-    // agent: false opens a fresh connection; the socket is ended after one response, as a
-    // one-shot HTTP library does, even though the request asked for keep-alive.
+    // agent: false opens a fresh connection. The socket is ended after one response, as a
+    // one-shot HTTP library does, even though the request headers ask for keep-alive.
     const req = http.request({ host: config.targetAddress, port: config.port, path, headers, agent: false, timeout: REQUEST_TIMEOUT_MS }, (res) => {
       res.resume();
       res.on('end', () => {

@@ -1,8 +1,8 @@
 /**
- * Slowloris in the manner of the original tool: opens many connections, sends an incomplete
- * request header on each and then one more header line every interval so the server keeps
- * waiting; closed connections are reopened. A test tool for the lab, bounded by duration and by
- * the connection count and opening rate.
+ * Slowloris in the manner of the original tool. It opens many connections and sends an
+ * incomplete request header on each, then one more header line every interval, so the server
+ * keeps waiting. Closed connections are reopened. A test tool for the lab, bounded by duration,
+ * connection count and opening rate.
  *
  * Usage: node --import tsx lab/attacks/slowloris.ts '<HttpAttackConfig JSON>'
  */

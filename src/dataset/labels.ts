@@ -18,7 +18,7 @@ export interface LabelSpan {
   label: string;
   /** Lab host name (`c1`, `a1`, …) or `spoofed`. */
   host: string;
-  /** What produced the traffic: the benign activity or the attack tool. */
+  /** Producer of the traffic: the benign agent or the attack tool. */
   tool: string;
   parameters?: Record<string, unknown>;
 }
@@ -71,7 +71,7 @@ interface CompiledSpan {
   prefixBits: number;
 }
 
-/** Why a flow got no label. */
+/** Reason a flow got no label. */
 export type UnlabelledReason = 'no-span';
 
 export type LabelDecision = { label: string; span: LabelSpan; by: 'source' | 'destination' } | { label: undefined; reason: UnlabelledReason };
@@ -79,11 +79,11 @@ export type LabelDecision = { label: string; span: LabelSpan; by: 'source' | 'de
 /**
  * Assigns labels to flows from a labels file.
  *
- * A flow gets the label of the span that covers its source address and its start time; when
+ * A flow gets the label of the span that covers its source address and its start time. When
  * several do, the most specific prefix wins (a host's own /32 or /128 before a spoofed-source
- * block), then the latest start. A flow whose source is the target (the meter oriented it from
- * the server, for example when the capture missed the client's first packet) is labelled by its
- * destination instead, as CIC-IDS2017 labelled by the attacker–victim pair.
+ * block), then the latest start. A flow whose source is the target is labelled by its
+ * destination instead. The meter orients a flow from the server when the capture missed the
+ * client's first packet, and CIC-IDS2017 also labelled by the attacker–victim pair.
  */
 export class Labeller {
   readonly labels: LabelsFile;

@@ -44,7 +44,7 @@ describe('labeller', () => {
   it('labels flows from the target by destination', () => {
     const decision = labeller.decide('10.231.2.10', '10.231.1.101', 20 * S);
     expect(decision.label).toBe('DoS SYN flood');
-    expect(decision.label && decision.by).toBe('destination');
+    expect(decision.label !== undefined && decision.by).toBe('destination');
     expect(labeller.decide('fd00:231:0:2::10', 'fd00:231:0:1::14', 20 * S).label).toBe('BENIGN');
   });
 
