@@ -91,7 +91,7 @@ describe('training pipeline on a synthetic flowguard corpus', () => {
 
   it('card carries the runtime contract', () => {
     const card = JSON.parse(readFileSync(stem + '.card.json', 'utf8'));
-    const expectedFeatures = FEATURE_NAMES.filter((name) => !DROPPED.has(name));
+    const expectedFeatures: string[] = FEATURE_NAMES.filter((name) => !DROPPED.has(name));
     expectedFeatures.splice(1, 0, 'Protocol');
 
     expect(card.formatVersion).toBe(1);
