@@ -153,7 +153,7 @@ describe('training pipeline on a synthetic flowguard corpus', () => {
     await session.release();
   });
 
-  it('padding with scaler.min scores like an empty history', async () => {
+  it('first window padded with scaler.min', async () => {
     const card = JSON.parse(readFileSync(stem + '.card.json', 'utf8'));
     const dump = JSON.parse(readFileSync(join(work, 'parity.json'), 'utf8')) as ParityDump;
     // The file's first window has a one-flow history: nine padding rows, then the flow.
