@@ -119,6 +119,7 @@ def build_card(
             "maxEpochs": arguments.epochs,
             "patience": arguments.patience,
             "batchSize": arguments.batch_size,
+            "maxWindowsPerEpoch": arguments.max_windows_per_epoch,
             "learningRate": arguments.learning_rate,
             "optimizer": "Adam",
             "loss": "binary cross-entropy, classes weighted equally" if arguments.class_weights == "balanced" else "binary cross-entropy",

@@ -32,7 +32,7 @@ class CorpusError(ValueError):
 class Corpus:
     tables: list[FlowTable]
     feature_names: list[str]
-    values: np.ndarray  # [rows, features] raw float64, all scenarios concatenated
+    values: np.ndarray  # [rows, features] raw float32, all scenarios concatenated
     labels: np.ndarray
     split_of_row: np.ndarray  # split name of the window that ends at each row
     indices: np.ndarray  # [rows, 10] global row indices, PADDING where the history is short

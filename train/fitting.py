@@ -11,7 +11,10 @@ import torch
 from torch import nn
 
 from models import FlowLstm
-from windows import gather_windows
+from windows import gather
+
+
+TRAIN_SCORE_SAMPLE = 20_000
 
 
 @dataclass
@@ -34,19 +37,20 @@ class FitResult:
     seconds: float = 0.0
 
 
-def batches(windows: WindowSet, values: np.ndarray, padding_row: np.ndarray, batch_size: int, order: np.ndarray):
+def batches(windows: WindowSet, table: np.ndarray, batch_size: int, order: np.ndarray):
+    """Yield (window positions, raw windows, targets); ``table`` comes from ``padded_table``."""
     for start in range(0, len(order), batch_size):
         chosen = order[start : start + batch_size]
-        flows = torch.from_numpy(gather_windows(values, windows.indices[chosen], padding_row))
+        flows = torch.from_numpy(gather(table, windows.indices[chosen]))
         yield chosen, flows, torch.from_numpy(windows.attack[chosen].astype(np.float32))
 
 
-def predict(network: FlowLstm, windows: WindowSet, values: np.ndarray, padding_row: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+def predict(network: FlowLstm, windows: WindowSet, table: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Return attack probabilities for every window, in window order."""
     network.eval()
     output = np.empty(len(windows), dtype=np.float32)
     with torch.no_grad():
-        for chosen, flows, _ in batches(windows, values, padding_row, batch_size, np.arange(len(windows))):
+        for chosen, flows, _ in batches(windows, table, batch_size, np.arange(len(windows))):
             output[chosen] = torch.sigmoid(network(flows)).numpy()
     return output
 
@@ -63,8 +67,7 @@ def fit(
     network: FlowLstm,
     train: WindowSet,
     validation: WindowSet,
-    values: np.ndarray,
-    padding_row: np.ndarray,
+    table: np.ndarray,
     *,
     epochs: int,
     patience: int,
@@ -72,6 +75,7 @@ def fit(
     learning_rate: float,
     weighting: str,
     seed: int,
+    max_windows_per_epoch: int | None = None,
     log=print,
 ) -> FitResult:
     """Train ``network`` in place and leave it with the weights of the best validation epoch."""
@@ -84,6 +88,9 @@ def fit(
     best_state = copy.deepcopy(network.state_dict())
     waited = 0
     started = time.monotonic()
+    # The training loss and accuracy of each epoch are measured on a fixed sample so that a large
+    # corpus does not double the epoch time.
+    train_sample = WindowSet(*(part[np.sort(generator.permutation(len(train))[:TRAIN_SCORE_SAMPLE])] for part in (train.indices, train.attack, train.families)))
 
     def weighted_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         weights = targets * attack_weight + (1 - targets) * benign_weight
@@ -93,7 +100,7 @@ def fit(
         network.eval()
         total_loss, total_weight, correct = 0.0, 0.0, 0
         with torch.no_grad():
-            for _, flows, targets in batches(windows, values, padding_row, 1024, np.arange(len(windows))):
+            for _, flows, targets in batches(windows, table, 1024, np.arange(len(windows))):
                 logits = network(flows)
                 weights = targets * attack_weight + (1 - targets) * benign_weight
                 total_loss += float((loss_function(logits, targets) * weights).sum())
@@ -103,12 +110,13 @@ def fit(
 
     for epoch in range(1, epochs + 1):
         network.train()
-        for _, flows, targets in batches(train, values, padding_row, batch_size, generator.permutation(len(train))):
+        order = generator.permutation(len(train))[:max_windows_per_epoch]
+        for _, flows, targets in batches(train, table, batch_size, order):
             optimizer.zero_grad()
             loss = weighted_loss(network(flows), targets)
             loss.backward()
             optimizer.step()
-        train_loss, train_accuracy = evaluate(train)
+        train_loss, train_accuracy = evaluate(train_sample)
         validation_loss, validation_accuracy = evaluate(validation) if len(validation) else (float("nan"), float("nan"))
         result.history.append(
             {

@@ -28,6 +28,7 @@ from export import export_onnx, plot_learning_curves, save_weights
 from fitting import fit, predict
 from loading import FlowTableError
 from models import FlowLstm
+from windows import padded_table
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -48,6 +49,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--order", choices=("auto", "export", "timestamp"), default="auto", help="row order: CSV order, or sorted by Timestamp; auto sorts files with CIC-IDS2017 timestamps (default: auto)")
     parser.add_argument("--mode", choices=("auto", "corrected", "cic2017"), default="auto", help="flow-meter mode of the data; auto takes the mode the checks V1-V13 imply (default: auto)")
     parser.add_argument("--max-benign-fpr", type=float, default=0.001, help="false-positive rate on benign validation windows the threshold allows (default: 0.001)")
+    parser.add_argument("--max-windows-per-epoch", type=int, default=None, help="train each epoch on a random sample of at most N training windows (default: all)")
     parser.add_argument("--max-rows-per-file", type=int, default=None, help="use only the first N rows of each file (smoke tests)")
     parser.add_argument("--seed", type=int, default=1, help="seed for weights and batch order (default: 1)")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch CPU threads (default: 2)")
@@ -99,24 +101,24 @@ def main(argv: list[str]) -> int:
     minimum = train_rows.min(axis=0).astype(np.float32)
     maximum = train_rows.max(axis=0).astype(np.float32)
     # Padding rows equal the scaler's minimum, which the in-graph scaling maps to exactly 0.
-    padding_row = minimum.astype(np.float64)
+    window_table = padded_table(corpus.values, minimum)
 
     network = FlowLstm(arguments.arch, len(corpus.feature_names), minimum, maximum)
     result = fit(
         network,
         splits["train"],
         splits["validation"],
-        corpus.values,
-        padding_row,
+        window_table,
         epochs=arguments.epochs,
         patience=arguments.patience,
         batch_size=arguments.batch_size,
         learning_rate=arguments.learning_rate,
         weighting=arguments.class_weights,
         seed=arguments.seed,
+        max_windows_per_epoch=arguments.max_windows_per_epoch,
     )
 
-    probabilities = {split: predict(network, windows, corpus.values, padding_row) for split, windows in splits.items()}
+    probabilities = {split: predict(network, windows, window_table) for split, windows in splits.items()}
     threshold_source = "validation" if len(splits["validation"]) else "train"
     threshold = choose_threshold(probabilities[threshold_source], splits[threshold_source].attack, arguments.max_benign_fpr)
     threshold["chosenOn"] = threshold_source
@@ -128,7 +130,7 @@ def main(argv: list[str]) -> int:
     metrics["heldOutByScenario"] = {}
     for table in held_out_tables:
         windows = corpus.windows_of_scenario(table)
-        metrics["heldOutByScenario"][table.scenario] = score(predict(network, windows, corpus.values, padding_row), windows.attack, windows.families, threshold["value"])
+        metrics["heldOutByScenario"][table.scenario] = score(predict(network, windows, window_table), windows.attack, windows.families, threshold["value"])
 
     out = Path(arguments.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -38,8 +38,16 @@ def window_indices(groups: np.ndarray, length: int = WINDOW_LENGTH) -> np.ndarra
     return indices
 
 
+def padded_table(values: np.ndarray, padding_row: np.ndarray) -> np.ndarray:
+    """Return float32 ``values`` with ``padding_row`` appended; ``PADDING`` indices point at it."""
+    return np.vstack([values, padding_row[None, :]]).astype(np.float32)
+
+
+def gather(table: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Build windows ``[len(indices), length, features]`` from a table made by ``padded_table``."""
+    return table[np.where(indices == PADDING, len(table) - 1, indices)]
+
+
 def gather_windows(values: np.ndarray, indices: np.ndarray, padding_row: np.ndarray) -> np.ndarray:
-    """Build float32 windows ``[len(indices), length, features]`` from raw feature rows."""
-    table = np.vstack([values, padding_row[None, :]]).astype(np.float32)
-    safe = np.where(indices == PADDING, len(values), indices)
-    return table[safe]
+    """Build float32 windows from raw feature rows (one-off use; copies ``values``)."""
+    return gather(padded_table(values, padding_row), indices)
