@@ -76,6 +76,7 @@ def build_card(
                 "split": "heldOut" if table.scenario in corpus.held_out else "time-split",
                 "rowsRead": table.rows_read,
                 "rowsDroppedNonFinite": table.rows_dropped_non_finite,
+                "rowsDroppedUnlabelled": table.rows_dropped_unlabelled,
                 "rowsUsed": int(len(table.labels)),
                 "labels": {str(label): int(count) for label, count in zip(labels, counts)},
                 "attackFamilies": list(attack_families(table)),

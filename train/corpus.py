@@ -11,6 +11,7 @@ hold flows from the training period in its history, as it would at the gateway.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,13 +85,27 @@ def attack_families(table: FlowTable) -> tuple[str, ...]:
     return tuple(sorted(set(table.labels[table.is_attack])))
 
 
-def choose_held_out(tables: list[FlowTable], request: str) -> list[str]:
+def read_manifest_groups(paths: list[str]) -> dict[str, str]:
+    """Map run name to scenario from a lab ``corpus.json`` found in a ``--data`` directory."""
+    groups: dict[str, str] = {}
+    for given in paths:
+        manifest = Path(given) / "corpus.json"
+        if manifest.is_file():
+            for run in json.loads(manifest.read_text(encoding="utf-8")).get("runs", []):
+                if "name" in run and "scenario" in run:
+                    groups[str(run["name"])] = str(run["scenario"])
+    return groups
+
+
+def choose_held_out(tables: list[FlowTable], request: str, manifest_groups: dict[str, str] | None = None) -> list[str]:
     """Resolve ``--holdout``: ``none``, a comma list of scenario names, or ``auto``.
 
-    ``auto`` groups scenarios by the set of attack labels they contain (benign-only runs form
-    one group) and holds out the last scenario by name of every group with two or more, so each
-    attack family is still trained on and is also tested at a rate or setting never seen.
+    ``auto`` groups the files by the lab scenario that produced them (from a ``corpus.json``
+    beside them) or, without one, by the set of attack labels they contain (benign-only runs form
+    one group). It holds out the last file by name of every group with two or more, so each
+    attack is still trained on and is also tested at a rate or setting never seen.
     """
+    manifest_groups = manifest_groups or {}
     names = [table.scenario for table in tables]
     if request == "none":
         return []
@@ -100,9 +115,10 @@ def choose_held_out(tables: list[FlowTable], request: str) -> list[str]:
         if unknown:
             raise CorpusError(f"--holdout names unknown scenarios {unknown}; the scenarios are {names}")
         return chosen
-    groups: dict[tuple[str, ...], list[str]] = {}
+    groups: dict[str, list[str]] = {}
     for table in tables:
-        groups.setdefault(attack_families(table), []).append(table.scenario)
+        key = manifest_groups.get(table.scenario) or ",".join(attack_families(table))
+        groups.setdefault(key, []).append(table.scenario)
     return sorted(sorted(members)[-1] for members in groups.values() if len(members) >= 2)
 
 
@@ -131,14 +147,14 @@ def load_corpus(
             table.labels = table.labels[:max_rows_per_file]
             table.groups = table.groups[:max_rows_per_file]
         log(
-            f"{table.scenario}: {table.rows_read} rows, {table.rows_dropped_non_finite} dropped (NaN/Infinity), "
+            f"{table.scenario}: {table.rows_read} rows, {table.rows_dropped_non_finite} dropped (NaN/Infinity), {table.rows_dropped_unlabelled} dropped (no label), "
             f"layout {table.layout}, implied mode {table.checks.implied_mode}, order {table.order}, grouping {table.grouping}"
         )
     if not tables:
         raise CorpusError("no flow CSV given; pass --data DIR or --data FILE.csv")
 
     feature_names = feature_names_for(tables)
-    held_out = choose_held_out(tables, holdout)
+    held_out = choose_held_out(tables, holdout, read_manifest_groups(paths))
     values, labels, splits, indices = [], [], [], []
     offset = 0
     for table in tables:

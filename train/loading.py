@@ -45,6 +45,7 @@ class FlowTable:
     grouping: str  # 'source-address' or 'file-order'
     rows_read: int
     rows_dropped_non_finite: int
+    rows_dropped_unlabelled: int
     has_protocol: bool
     features: pd.DataFrame  # every CIC feature (+ Protocol when present), finite rows, in order
     labels: np.ndarray  # label string per row, stripped
@@ -137,11 +138,13 @@ def read_flow_table(path: str | Path, order: str = "auto", scenario: str | None 
     for name in numeric:
         if raw[name].dtype == object:
             raw[name] = pd.to_numeric(raw[name].astype(str).str.strip(), errors="coerce")
-    labels = raw[label_column].astype(str).str.strip()
-    unlabelled = labels.isin(["", "nan"])
-    if unlabelled.any():
-        raise FlowTableError(f"{path}: {int(unlabelled.sum())} rows have an empty Label; label them with `flowguard dataset --pcap P --labels L`")
-    raw[label_column] = labels
+    labels = raw[label_column].fillna("").astype(str).str.strip()
+    unlabelled = labels == ""
+    if unlabelled.all():
+        raise FlowTableError(f"{path}: every row has an empty Label; label the flows with `flowguard dataset --pcap P --labels L`")
+    # Flows no label span covers (the gateway's own traffic, say) are dropped and counted.
+    raw = raw.loc[~unlabelled].reset_index(drop=True)
+    raw[label_column] = labels[~unlabelled].to_numpy()
 
     checks = run_checks(raw, feature_columns, renamed)
     chosen_order = _choose_order(raw, order)
@@ -167,7 +170,8 @@ def read_flow_table(path: str | Path, order: str = "auto", scenario: str | None 
         checks=checks,
         order=chosen_order,
         grouping=grouping,
-        rows_read=len(raw),
+        rows_read=len(raw) + int(unlabelled.sum()),
+        rows_dropped_unlabelled=int(unlabelled.sum()),
         rows_dropped_non_finite=int((~finite).sum()),
         has_protocol=PROTOCOL in frame.columns,
         features=frame[numeric].reset_index(drop=True),
