@@ -117,7 +117,7 @@ def _sort_by_timestamp(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     if TIMESTAMP not in frame.columns:
         raise FlowTableError(f"{path}: --order timestamp needs a Timestamp column; this file has none, use --order export")
     # NOTE: CIC-IDS2017 timestamps use a 12-hour clock without AM/PM, so afternoon flows sort
-    # among the morning ones; the stable sort keeps file order among equal times.
+    # among the morning ones. The stable sort keeps file order among equal times.
     start = pd.to_datetime(frame[TIMESTAMP].astype(str).str.strip(), dayfirst=True, errors="coerce")
     positions = np.argsort(start.to_numpy(dtype="datetime64[ns]").astype(np.int64), kind="stable")
     return frame.iloc[positions].reset_index(drop=True)

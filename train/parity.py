@@ -5,7 +5,7 @@
 
 With ``--data``, windows are built from a labelled or unlabelled flow CSV exactly as training
 builds them. With ``--windows``, the input is ``{"windows": [[[...10 x F...]], ...]}``, for
-example windows the TypeScript runtime built from a capture. OUT.json holds ``inputName``,
+example windows the TypeScript runtime built from a capture. OUT.json contains ``inputName``,
 ``outputName``, ``featureNames``, ``windows`` (raw float32 values) and ``probabilities``.
 """
 

@@ -1,6 +1,6 @@
 """Per-source windows: the definition the runtime reproduces.
 
-A window ends at one flow and holds the last ``WINDOW_LENGTH`` flows of the same source group
+A window ends at one flow and contains the last ``WINDOW_LENGTH`` flows of the same source group
 (that flow included) in export order, oldest first. Its label is the label of its last flow.
 With fewer flows in the history, the window is left-padded with rows equal to the scaler's
 ``min`` vector, which the in-graph MinMax scaling maps to exactly 0. Source groups: an IPv4
@@ -20,7 +20,7 @@ PADDING = -1
 def window_indices(groups: np.ndarray, length: int = WINDOW_LENGTH) -> np.ndarray:
     """Return an ``[rows, length]`` matrix of row indices, ``PADDING`` where the history is short.
 
-    ``groups`` holds the source group of each row, rows being in export order. Column
+    ``groups`` contains the source group of each row, rows being in export order. Column
     ``length - 1`` is the row itself, column 0 the oldest flow of the window.
     """
     rows = len(groups)
