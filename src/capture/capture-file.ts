@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { fileFormatError, fileOpenError } from '../errors/capture.ts';
 import type { PacketCounts } from './capture-counters.ts';
 import type { PacketHandler } from './packet.ts';
-import { PacketDelivery, type SkipHandler } from './packet-delivery.ts';
+import { PacketDelivery, type FrameHandler, type SkipHandler } from './packet-delivery.ts';
 import { MAX_RECORD_BYTES, PcapParser, isPcapMagic } from './pcap-format.ts';
 import { PcapngParser, isPcapngMagic } from './pcapng-format.ts';
 import type { CaptureInterface, RecordParser } from './record-parser.ts';
@@ -12,6 +12,10 @@ export interface ReadCaptureFileOptions {
   signal?: AbortSignal;
   /** Called for every skipped (malformed) frame, which never reaches `onPacket`. */
   onSkip?: SkipHandler;
+  /** Called with every raw frame before it is decoded (hex dumps, test corpora). */
+  onFrame?: FrameHandler;
+  /** Awaited after the records of each chunk, so a slow consumer (a pipe) can apply backpressure. */
+  afterChunk?: () => Promise<void> | void;
   /** Bytes read from the file per call; 4 MiB by default, at least 64 KiB. */
   chunkBytes?: number;
 }
@@ -67,7 +71,7 @@ async function readOpenFile(handle: FileHandle, path: string, onPacket: PacketHa
   fileBytes += filled;
 
   if (filled < 4) throw fileFormatError(path, `the file is ${filled} bytes long, too short for a magic number`);
-  const delivery = new PacketDelivery(onPacket, options.onSkip);
+  const delivery = new PacketDelivery(onPacket, options.onSkip, options.onFrame);
   let parser: RecordParser;
   if (isPcapMagic(buffer)) parser = new PcapParser(path, delivery);
   else if (isPcapngMagic(buffer)) parser = new PcapngParser(path, delivery);
@@ -97,6 +101,7 @@ async function readOpenFile(handle: FileHandle, path: string, onPacket: PacketHa
       }
       break;
     }
+    if (options.afterChunk) await options.afterChunk();
     if (options.signal?.aborted) {
       aborted = true;
       break;

@@ -6,6 +6,9 @@ import { skipReasonName, type SkipReason } from './skip-reasons.ts';
 /** Receives a skipped frame: the reason and the packet with the fields read before the skip. */
 export type SkipHandler = (reason: SkipReason, packet: DecodedPacket) => void;
 
+/** Receives each raw frame before it is decoded; the bytes are valid only during the call. */
+export type FrameHandler = (linkType: number, bytes: Uint8Array, offset: number, capturedLength: number, wireLength: number) => void;
+
 /**
  * Decodes frames into one reused packet, counts them and hands decoded ones to the handler.
  * Format readers and the live worker share it so counting is the same everywhere.
@@ -15,10 +18,12 @@ export class PacketDelivery {
   readonly counters = new CaptureCounters();
   readonly #onPacket: PacketHandler;
   readonly #onSkip: SkipHandler | undefined;
+  readonly #onFrame: FrameHandler | undefined;
 
-  constructor(onPacket: PacketHandler, onSkip?: SkipHandler) {
+  constructor(onPacket: PacketHandler, onSkip?: SkipHandler, onFrame?: FrameHandler) {
     this.#onPacket = onPacket;
     this.#onSkip = onSkip;
+    this.#onFrame = onFrame;
   }
 
   deliver(
@@ -32,6 +37,7 @@ export class PacketDelivery {
     interfaceId: number,
   ): void {
     const packet = this.packet;
+    if (this.#onFrame) this.#onFrame(linkType, bytes, offset, capturedLength, wireLength);
     const result = decodeFrame(linkType, bytes, offset, capturedLength, wireLength, timestampUs, packet);
     packet.timestampExtraNs = timestampExtraNs;
     packet.interfaceId = interfaceId;

@@ -54,7 +54,7 @@ export class PcapParser implements RecordParser {
     const major = readU16(bytes, 4, this.#littleEndian);
     const minor = readU16(bytes, 6, this.#littleEndian);
     if (major !== 2) {
-      throw fileFormatError(this.#path, `pcap version ${major}.${minor} is not 2.x (version 1 is the archaic pre-1990s format)`);
+      throw fileFormatError(this.#path, `pcap version ${major}.${minor} is not 2.x (version 1 is an archaic layout that libpcap also rejects)`);
     }
     this.#snapLength = readU32(bytes, 16, this.#littleEndian);
     const linkField = readU32(bytes, 20, this.#littleEndian);
