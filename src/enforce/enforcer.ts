@@ -408,8 +408,8 @@ export class Enforcer extends Component {
   }
 
   #checkPrefixOverlap(target: Target): void {
-    const candidates = [...this.#store.records.values(), ...[...this.#pending.values()].flatMap((change) => (change.action === 'put' && change.record ? [change.record] : []))];
-    for (const record of candidates) {
+    const queued = [...this.#pending.values()].flatMap((change) => (change.action === 'put' && change.record ? [change.record] : []));
+    for (const record of [this.#store.records.values(), queued].flatMap((source) => [...source])) {
       if (record.kind !== 'prefix' || record.family !== target.family || record.target === target.key) continue;
       if (this.#current(record.target) === undefined) continue;
       if (targetsOverlap(parseTarget(record.target, { minPrefixLength4: 0, minPrefixLength6: 0 }), target)) {
@@ -429,7 +429,8 @@ export class Enforcer extends Component {
         key,
         action,
         record,
-        previous: existing ? existing.previous : this.#store.records.get(key),
+        // A queued repair never changed the store, so only a queued put or delete keeps its `previous`.
+        previous: existing && existing.action !== 'kernel' ? existing.previous : this.#store.records.get(key),
         waiters: [...(existing?.waiters ?? []), { resolve, reject }],
         onApplied: [...(existing?.onApplied ?? []), onApplied],
       };
@@ -622,6 +623,8 @@ export class Enforcer extends Component {
   async #install(): Promise<void> {
     const now = Date.now();
     const active = [...this.#store.records.values()].filter((record) => record.expiresAtMs > now && !this.#pending.has(record.target));
+    // The monitor reports every restored element; they are ours, so they must not look foreign.
+    for (const record of active) this.#recentlySent.set(record.target, now);
     await this.backend.install(active.map((record) => recordElement(record, now)));
     this.#reasons.delete('table');
   }
@@ -668,6 +671,8 @@ export class Enforcer extends Component {
       this.#monitorRestart = setTimeout(() => {
         this.#reasons.delete('monitor');
         this.#startMonitor();
+        // Changes made while no monitor ran went unseen.
+        this.#reconcileRequested = true;
       }, delayMs);
       this.#monitorRestart.unref();
     });
