@@ -94,7 +94,11 @@ interface QueuedChange {
   onApplied: Array<() => void>;
 }
 
-/** Time during which monitor events for keys we wrote ourselves are ignored. */
+/**
+ * Time during which monitor events for keys we wrote ourselves are ignored.
+ * NOTE: nft 1.0.6 events carry no writer id, so a foreign change to such a key within this
+ * window is only caught by the periodic reconciliation.
+ */
 const OWN_CHANGE_WINDOW_MS = 10_000;
 
 /**
