@@ -329,6 +329,8 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
     const parsed = parseTarget('address', request.target);
     const rejection = this.#rejection(parsed);
     if (rejection) throw blockRejected(parsed.target, rejection.reason, rejection.detail);
+    // An operator's block overrides an earlier unblock's grace period.
+    this.#graceUntil.delete(parsed.target);
     return this.#insert(parsed, {
       durationMs: request.durationMs,
       reason: request.reason,

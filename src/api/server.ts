@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
+import { listenFailed } from '../errors/api.ts';
 import { Component } from '../lifecycle.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { apiMetrics, type ApiMetrics } from './api-metrics.ts';
@@ -21,6 +22,13 @@ import { WebhookDispatcher } from './webhooks.ts';
 
 /** Largest request body accepted; a block request is well under 1 KiB. */
 const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** The dashboard loads only its own files and talks only to this server. */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
 
 export interface ApiServerOptions {
   services: GatewayServices;
@@ -77,6 +85,10 @@ export async function buildApiApp(config: ApiServerOptions): Promise<{ app: Fast
   app.addHook('onRequest', async (request) => {
     request.auditTarget = undefined;
     auth.check(request, request.routeOptions.config.access ?? 'public');
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.headers(SECURITY_HEADERS);
+    return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -146,11 +158,16 @@ export class ApiServer extends Component {
     const built = await buildApiApp(this.#config);
     this.#app = built.app;
     const { listenAddress, port, webhooks, token } = built.options;
+    try {
+      await built.app.listen({ host: listenAddress, port });
+    } catch (err) {
+      await built.app.close();
+      throw listenFailed(listenAddress, port, err);
+    }
     if (webhooks.length > 0) {
       this.#webhooks = new WebhookDispatcher({ events: this.#config.services.events, webhooks, metrics: built.metrics, logger: this.#logger });
       await this.#webhooks.start();
     }
-    await built.app.listen({ host: listenAddress, port });
     const address = built.app.server.address();
     const boundPort = typeof address === 'object' && address ? address.port : port;
     const host = listenAddress.includes(':') ? `[${listenAddress}]` : listenAddress;

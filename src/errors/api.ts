@@ -14,6 +14,7 @@ export const API_ERRORS = {
   FG_ERR_API_NOT_FOUND: { code: 'FG_ERR_API_NOT_FOUND', statusCode: 404, summary: 'No route matches the method and path.' },
   FG_ERR_API_BLOCK_REJECTED: { code: 'FG_ERR_API_BLOCK_REJECTED', statusCode: 409, summary: 'The address may not be blocked (allowlisted, own address, or block table full).' },
   FG_ERR_API_STREAM_FULL: { code: 'FG_ERR_API_STREAM_FULL', statusCode: 503, summary: 'The live stream already has its maximum number of clients.' },
+  FG_ERR_API_LISTEN_FAILED: { code: 'FG_ERR_API_LISTEN_FAILED', statusCode: 500, summary: 'The API server could not listen on its address and port.' },
   FG_ERR_API_OPTIONS_INVALID: { code: 'FG_ERR_API_OPTIONS_INVALID', statusCode: 500, summary: 'The API options do not match ApiOptionsSchema.' },
   FG_ERR_API_REQUEST_FAILED: { code: 'FG_ERR_API_REQUEST_FAILED', statusCode: 503, summary: 'The CLI client could not reach the gateway API.' },
   FG_ERR_API_CLI_USAGE: { code: 'FG_ERR_API_CLI_USAGE', statusCode: 400, summary: 'A CLI client command got unknown or missing options.' },
@@ -85,6 +86,15 @@ export function streamFull(maxClients: number): FlowguardError {
 
 export function optionsInvalid(problems: string[]): FlowguardError {
   return apiError('FG_ERR_API_OPTIONS_INVALID', `Invalid API options: ${problems.join('; ')}.`, { problems });
+}
+
+export function listenFailed(address: string, port: number, cause: unknown): FlowguardError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const hint =
+    (cause as NodeJS.ErrnoException)?.code === 'EADDRINUSE'
+      ? 'another process uses the port, so stop it or set api.port'
+      : 'check that api.listenAddress is an address of this machine';
+  return apiError('FG_ERR_API_LISTEN_FAILED', `Cannot listen on ${address} port ${port} (${reason}): ${hint}.`, { address, port }, cause);
 }
 
 export function requestFailed(url: string, cause: unknown): FlowguardError {

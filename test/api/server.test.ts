@@ -207,6 +207,37 @@ describe('API on a listening server', () => {
   });
 });
 
+describe('API server start', () => {
+  it('reports a port in use with a coded error', async () => {
+    const services = new MemoryGatewayServices();
+    const first = new ApiServer({ services, options: { port: 0 } });
+    await first.start();
+    try {
+      const port = Number(new URL(first.url).port);
+      const second = new ApiServer({ services, options: { port } });
+      await expect(second.start()).rejects.toMatchObject({ code: 'FG_ERR_API_LISTEN_FAILED', message: expect.stringContaining('set api.port') });
+      expect(second.state).toBe('failed');
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('sends security headers with the dashboard', async () => {
+    const services = new MemoryGatewayServices();
+    const server = new ApiServer({ services, options: { port: 0 } });
+    await server.start();
+    try {
+      const response = await request(`${server.url}/`);
+      await response.body.dump();
+      expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('API server shutdown', () => {
   it('closes while a stream client is connected', async () => {
     const services = new MemoryGatewayServices();
