@@ -124,20 +124,25 @@ export const RemoveBlockQuerySchema = Type.Object(
 );
 export type RemoveBlockQuery = Static<typeof RemoveBlockQuerySchema>;
 
+/** Identity and size of one flow, shared by verdicts and flow summaries. */
+const flowFields = {
+  flowRecordId: Type.Integer(),
+  flowId: Type.String(),
+  srcAddr: Type.String(),
+  srcPort: Type.Integer(),
+  dstAddr: Type.String(),
+  dstPort: Type.Integer(),
+  protocol: Type.Integer(),
+  startUs: Type.Number(),
+  endUs: Type.Number(),
+  packets: Type.Number(),
+  bytes: Type.Number(),
+};
+
 export const VerdictSchema = Type.Object(
   {
-    flowRecordId: Type.Integer(),
-    flowId: Type.String(),
+    ...flowFields,
     ipVersion: Type.Integer(),
-    srcAddr: Type.String(),
-    srcPort: Type.Integer(),
-    dstAddr: Type.String(),
-    dstPort: Type.Integer(),
-    protocol: Type.Integer(),
-    startUs: Type.Number(),
-    endUs: Type.Number(),
-    packets: Type.Number(),
-    bytes: Type.Number(),
     probability: Type.Number(),
     label: Label,
     modelVersion: Type.String(),
@@ -161,20 +166,7 @@ export const VerdictListQuerySchema = Type.Object(
 );
 export type VerdictListQueryInput = Static<typeof VerdictListQuerySchema>;
 
-export const FlowSummarySchema = Type.Object({
-  flowRecordId: Type.Integer(),
-  flowId: Type.String(),
-  srcAddr: Type.String(),
-  srcPort: Type.Integer(),
-  dstAddr: Type.String(),
-  dstPort: Type.Integer(),
-  protocol: Type.Integer(),
-  startUs: Type.Number(),
-  endUs: Type.Number(),
-  exportReason: Type.String(),
-  packets: Type.Number(),
-  bytes: Type.Number(),
-});
+export const FlowSummarySchema = Type.Object({ ...flowFields, exportReason: Type.String() });
 
 export const DecisionSchema = Type.Object(
   {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Registry } from 'prom-client';
-import type { ExportReason } from '../flows/flow-record.ts';
+import type { FlowRecord } from '../flows/flow-record.ts';
 import type { Verdict, VerdictLabel } from '../infer/verdict.ts';
 import type { BlockEvidence, BlockOrigin, BlockRecord } from '../enforce/block.ts';
 
@@ -102,21 +102,12 @@ export interface VerdictService {
   list(query: VerdictListQuery): Promise<Page<Verdict>>;
 }
 
-/** A flow as the API shows it: the identity and size of a `FlowRecord` without its features. */
-export interface FlowSummary {
-  flowRecordId: number;
-  flowId: string;
-  srcAddr: string;
-  srcPort: number;
-  dstAddr: string;
-  dstPort: number;
-  protocol: number;
-  startUs: number;
-  endUs: number;
-  exportReason: ExportReason;
-  packets: number;
-  bytes: number;
-}
+/**
+ * A flow as the API shows it: the identity and size of a `FlowRecord` without its features.
+ * `flowRecordId` is `FlowRecord.id`; packets and bytes count both directions, as in `Verdict`.
+ */
+export type FlowSummary = Pick<FlowRecord, 'flowId' | 'srcAddr' | 'srcPort' | 'dstAddr' | 'dstPort' | 'protocol' | 'startUs' | 'endUs' | 'exportReason'> &
+  Pick<Verdict, 'flowRecordId' | 'packets' | 'bytes'>;
 
 export type DecisionAction = 'block' | 'unblock' | 'expire' | 'skip';
 
