@@ -6,7 +6,7 @@ import { TARGET_FORM } from './address.ts';
  * for a bad value come from each field's `description`, so it states the allowed form.
  */
 
-/** A string enum as one `enum` keyword, which coerces and reports better than an anyOf of literals. */
+/** Builds a string enum as one `enum` keyword, whose errors read better than an anyOf of literals. */
 function StringEnum<T extends string>(values: readonly T[], description: string) {
   return Type.Unsafe<T>({ type: 'string', enum: [...values], description: `${description}: one of ${values.join(', ')}` });
 }

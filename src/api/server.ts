@@ -39,9 +39,9 @@ export interface ApiServerOptions {
 }
 
 /**
- * Finds the dashboard files. From `src/api/server.ts` they sit beside the module; from the
- * compiled `dist/api/server.js` they stay in the source tree, which the package ships, so the
- * build needs no copy step.
+ * Finds the dashboard files. From `src/api/server.ts` they sit beside the module. The compiled
+ * `dist/api/server.js` reads them from the source tree, which the package ships, so the build
+ * needs no copy step.
  */
 export function dashboardDirectory(): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
@@ -51,7 +51,7 @@ export function dashboardDirectory(): string {
   return found;
 }
 
-/** The fastify application with every route, not yet listening (tests drive it with `inject`). */
+/** Builds the fastify application with every route, not yet listening (tests use `inject`). */
 export async function buildApiApp(config: ApiServerOptions): Promise<{ app: FastifyInstance; stream: LiveStream; metrics: ApiMetrics; options: Readonly<ApiOptions> }> {
   const options = resolveApiOptions(config.options ?? {});
   const logger = (config.logger ?? silentLogger()).child({ component: 'api' });

@@ -9,8 +9,8 @@ type ReadLabelled = (stats: GatewayStats) => Record<string, number>;
 
 /**
  * Registers Prometheus metrics that mirror `GatewayStats`, read from `readStats` at scrape time.
- * A gateway whose components keep their own prom-client counters need not call this; it exists
- * so that every `GatewayServices` can serve the same /metrics names with one line.
+ * With it, every `GatewayServices` serves the same /metrics names with one line. A gateway whose
+ * components keep their own prom-client counters under these names does not call it.
  */
 export function registerStatsMetrics(registry: Registry, readStats: () => Promise<GatewayStats>): void {
   let snapshot: { atMs: number; stats: Promise<GatewayStats> } | undefined;

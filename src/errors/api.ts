@@ -10,7 +10,7 @@ export const API_ERRORS = {
   FG_ERR_API_UNAUTHORIZED: { code: 'FG_ERR_API_UNAUTHORIZED', statusCode: 401, summary: 'The bearer token is missing or wrong.' },
   FG_ERR_API_WRITES_DISABLED: { code: 'FG_ERR_API_WRITES_DISABLED', statusCode: 403, summary: 'No API token is configured, so state-changing routes are off.' },
   FG_ERR_API_BLOCK_NOT_FOUND: { code: 'FG_ERR_API_BLOCK_NOT_FOUND', statusCode: 404, summary: 'The address or prefix has no active block.' },
-  FG_ERR_API_SOURCE_NOT_FOUND: { code: 'FG_ERR_API_SOURCE_NOT_FOUND', statusCode: 404, summary: 'The gateway holds no flows, verdicts, decisions or blocks for the address.' },
+  FG_ERR_API_SOURCE_NOT_FOUND: { code: 'FG_ERR_API_SOURCE_NOT_FOUND', statusCode: 404, summary: 'The gateway has no flows, verdicts, decisions or blocks for the address.' },
   FG_ERR_API_NOT_FOUND: { code: 'FG_ERR_API_NOT_FOUND', statusCode: 404, summary: 'No route matches the method and path.' },
   FG_ERR_API_BLOCK_REJECTED: { code: 'FG_ERR_API_BLOCK_REJECTED', statusCode: 409, summary: 'The address may not be blocked (allowlisted, own address, or block table full).' },
   FG_ERR_API_STREAM_FULL: { code: 'FG_ERR_API_STREAM_FULL', statusCode: 503, summary: 'The live stream already has its maximum number of clients.' },
@@ -62,7 +62,7 @@ export function blockNotFound(target: string): FlowguardError {
 }
 
 export function sourceNotFound(address: string): FlowguardError {
-  return apiError('FG_ERR_API_SOURCE_NOT_FOUND', `Source ${address} not found: the gateway holds no flows, verdicts, decisions or blocks for it.`, { address });
+  return apiError('FG_ERR_API_SOURCE_NOT_FOUND', `Source ${address} not found: the gateway has no flows, verdicts, decisions or blocks for it.`, { address });
 }
 
 export function routeNotFound(method: string, url: string): FlowguardError {
