@@ -8,7 +8,7 @@ import { listenFailed } from '../errors/api.ts';
 import { Component } from '../lifecycle.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { apiMetrics, type ApiMetrics } from './api-metrics.ts';
-import { auditActor, TokenAuth } from './auth.ts';
+import { auditActor, checkLoopbackHost, isLoopbackAddress, TokenAuth } from './auth.ts';
 import { AJV_OPTIONS, formatSchemaErrors, installErrorHandlers } from './http-errors.ts';
 import { LiveStream } from './live-stream.ts';
 import { resolveApiOptions, type ApiOptions, type ApiOptionsInput } from './options.ts';
@@ -82,8 +82,10 @@ export async function buildApiApp(config: ApiServerOptions): Promise<{ app: Fast
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
+  const loopbackOnly = isLoopbackAddress(options.listenAddress);
   app.addHook('onRequest', async (request) => {
     request.auditTarget = undefined;
+    if (loopbackOnly) checkLoopbackHost(request);
     auth.check(request, request.routeOptions.config.access ?? 'public');
   });
   app.addHook('onSend', async (_request, reply, payload) => {

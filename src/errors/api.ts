@@ -9,6 +9,7 @@ export const API_ERRORS = {
   FG_ERR_API_INVALID_INPUT: { code: 'FG_ERR_API_INVALID_INPUT', statusCode: 400, summary: 'A request field has an invalid value or is not allowed.' },
   FG_ERR_API_UNAUTHORIZED: { code: 'FG_ERR_API_UNAUTHORIZED', statusCode: 401, summary: 'The bearer token is missing or wrong.' },
   FG_ERR_API_WRITES_DISABLED: { code: 'FG_ERR_API_WRITES_DISABLED', statusCode: 403, summary: 'No API token is configured, so state-changing routes are off.' },
+  FG_ERR_API_HOST_REJECTED: { code: 'FG_ERR_API_HOST_REJECTED', statusCode: 403, summary: 'A loopback-only server got a request for a name that is not loopback.' },
   FG_ERR_API_BLOCK_NOT_FOUND: { code: 'FG_ERR_API_BLOCK_NOT_FOUND', statusCode: 404, summary: 'The address or prefix has no active block.' },
   FG_ERR_API_SOURCE_NOT_FOUND: { code: 'FG_ERR_API_SOURCE_NOT_FOUND', statusCode: 404, summary: 'The gateway has no flows, verdicts, decisions or blocks for the address.' },
   FG_ERR_API_NOT_FOUND: { code: 'FG_ERR_API_NOT_FOUND', statusCode: 404, summary: 'No route matches the method and path.' },
@@ -54,6 +55,14 @@ export function writesDisabled(): FlowguardError {
   return apiError(
     'FG_ERR_API_WRITES_DISABLED',
     'State-changing routes are disabled because no API token is configured: set api.token in the config or FLOWGUARD_API_TOKEN.',
+  );
+}
+
+export function hostRejected(host: string): FlowguardError {
+  return apiError(
+    'FG_ERR_API_HOST_REJECTED',
+    `Host '${host}' rejected: the API listens on loopback only and accepts requests for localhost, 127.0.0.1 or [::1]. Use one of those names, or set api.listenAddress.`,
+    { host },
   );
 }
 
