@@ -1,0 +1,39 @@
+import type { AttackToolResult, HttpAttackConfig } from './attack-config.ts';
+import { assertLabAddress } from '../addresses.ts';
+
+/** Reads the JSON configuration argument and checks the target lies inside the lab. */
+export function readAttackConfig(tool: string): HttpAttackConfig {
+  const config = JSON.parse(process.argv[2] ?? '{}') as HttpAttackConfig;
+  assertLabAddress(config.targetAddress, tool);
+  return config;
+}
+
+/** Counters every tool keeps; printed as the final result line. */
+export function createCounters(tool: string): AttackToolResult {
+  return { type: 'result', tool, requests: 0, responses: 0, errors: 0, connections: 0 };
+}
+
+/**
+ * Returns a signal aborted after the configured duration or on SIGTERM/SIGINT, whichever comes
+ * first, so every tool is bounded in time even if its runner dies.
+ */
+export function stopSignal(durationMs: number): AbortSignal {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), durationMs);
+  const stop = () => {
+    clearTimeout(timer);
+    controller.abort();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  return controller.signal;
+}
+
+export function printResult(result: AttackToolResult): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** Host header value for an address (IPv6 literals in brackets). */
+export function hostHeader(address: string, port: number): string {
+  return `${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
