@@ -106,7 +106,7 @@ export async function run(options: BenchOptions): Promise<Record<string, number 
   };
 
   options.log(`  load: ${CONCURRENCY} connections for ${durationMs / 1000} s against ${server.url} with ${ACTIVE_BLOCKS} active blocks`);
-  // Event-loop delay of the server's thread tells queueing behind the feed apart from route cost.
+  // Event-loop delay of the server's thread separates queueing behind the feed from route cost.
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
   const started = Date.now();

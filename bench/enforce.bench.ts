@@ -2,8 +2,9 @@
  * Enforcement throughput against the real nft in a namespace the benchmark creates:
  * 10,000 block changes through the writer queue, and a start-up restore of 50,000 blocks,
  * each with the number of nft processes it spawned. `blockChangesMs` runs from the first
- * `block()` call until all 10,000 resolved (validation, up to one tick of waiting, store write,
- * nft); `blockBatch*` splits the one batch that applied them. Needs root; reports a skip otherwise.
+ * `block()` call until all 10,000 resolved: validation, up to one tick of waiting, store write
+ * and nft. The `blockBatch*` figures split the one batch that applied them. Needs root, and
+ * reports a skip otherwise.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { unauthorized, writesDisabled } from '../errors/api.ts';
+import ipaddr from 'ipaddr.js';
+import { hostRejected, unauthorized, writesDisabled } from '../errors/api.ts';
 
 /** Who may call a route: anyone, a token holder when reads need a token, or a token holder always. */
 export type RouteAccess = 'public' | 'read' | 'write';
@@ -37,6 +38,24 @@ export class TokenAuth {
     if (!match) throw unauthorized('missing');
     if (!timingSafeEqual(sha256(match[1]), this.#digest)) throw unauthorized('wrong');
   }
+}
+
+/**
+ * Rejects requests whose Host header names something other than loopback when the server listens
+ * on loopback. A web page the operator visits could otherwise rebind its own DNS name to 127.0.0.1
+ * and read the open routes from the operator's browser.
+ */
+export function checkLoopbackHost(request: FastifyRequest): void {
+  const header = request.headers.host ?? '';
+  const hostname = header.startsWith('[') ? header.slice(1, header.indexOf(']')) : header.split(':')[0];
+  if (hostname === 'localhost' || hostname.endsWith('.localhost')) return;
+  if (ipaddr.isValid(hostname) && ipaddr.parse(hostname).range() === 'loopback') return;
+  throw hostRejected(header);
+}
+
+/** True when `address` is a loopback address, so only local clients can connect. */
+export function isLoopbackAddress(address: string): boolean {
+  return ipaddr.isValid(address) && ipaddr.parse(address).range() === 'loopback';
 }
 
 function sha256(text: string): Buffer {

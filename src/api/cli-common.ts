@@ -11,6 +11,12 @@ export const CONNECTION_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
+/** Pagination options of the list commands. */
+export const PAGE_OPTIONS = {
+  limit: { type: 'string' },
+  offset: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
 export const CONNECTION_HELP = [
   '  --url URL       gateway API base URL (default: FLOWGUARD_API_URL or http://127.0.0.1:8780)',
   '  --token TOKEN   bearer token (default: FLOWGUARD_API_TOKEN; prefer the variable, flags show in ps)',

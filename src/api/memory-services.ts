@@ -329,6 +329,8 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
     const parsed = parseTarget('address', request.target);
     const rejection = this.#rejection(parsed);
     if (rejection) throw blockRejected(parsed.target, rejection.reason, rejection.detail);
+    // An operator's block overrides an earlier unblock's grace period.
+    this.#graceUntil.delete(parsed.target);
     return this.#insert(parsed, {
       durationMs: request.durationMs,
       reason: request.reason,
@@ -366,7 +368,7 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
     const own = this.#own.find((entry) => targetsOverlap(entry, parsed));
     if (own) return { reason: 'own-address', detail: `it covers the gateway's own or loopback address ${own.target}, and blocking it would cut the gateway off` };
     if (!this.#active.has(parsed.target) && this.#active.size >= this.#maxBlocks) {
-      return { reason: 'table-full', detail: `the block table holds its maximum of ${this.#maxBlocks} active blocks; unblock some or raise the limit` };
+      return { reason: 'table-full', detail: `the block table is full (${this.#maxBlocks} active blocks); unblock some or raise maxBlocks` };
     }
     return undefined;
   }

@@ -6,7 +6,7 @@ import { TARGET_FORM } from './address.ts';
  * for a bad value come from each field's `description`, so it states the allowed form.
  */
 
-/** A string enum as one `enum` keyword, which coerces and reports better than an anyOf of literals. */
+/** Builds a string enum as one `enum` keyword, whose errors read better than an anyOf of literals. */
 function StringEnum<T extends string>(values: readonly T[], description: string) {
   return Type.Unsafe<T>({ type: 'string', enum: [...values], description: `${description}: one of ${values.join(', ')}` });
 }
@@ -124,20 +124,25 @@ export const RemoveBlockQuerySchema = Type.Object(
 );
 export type RemoveBlockQuery = Static<typeof RemoveBlockQuerySchema>;
 
+/** Identity and size of one flow, shared by verdicts and flow summaries. */
+const flowFields = {
+  flowRecordId: Type.Integer(),
+  flowId: Type.String(),
+  srcAddr: Type.String(),
+  srcPort: Type.Integer(),
+  dstAddr: Type.String(),
+  dstPort: Type.Integer(),
+  protocol: Type.Integer(),
+  startUs: Type.Number(),
+  endUs: Type.Number(),
+  packets: Type.Number(),
+  bytes: Type.Number(),
+};
+
 export const VerdictSchema = Type.Object(
   {
-    flowRecordId: Type.Integer(),
-    flowId: Type.String(),
+    ...flowFields,
     ipVersion: Type.Integer(),
-    srcAddr: Type.String(),
-    srcPort: Type.Integer(),
-    dstAddr: Type.String(),
-    dstPort: Type.Integer(),
-    protocol: Type.Integer(),
-    startUs: Type.Number(),
-    endUs: Type.Number(),
-    packets: Type.Number(),
-    bytes: Type.Number(),
     probability: Type.Number(),
     label: Label,
     modelVersion: Type.String(),
@@ -161,20 +166,7 @@ export const VerdictListQuerySchema = Type.Object(
 );
 export type VerdictListQueryInput = Static<typeof VerdictListQuerySchema>;
 
-export const FlowSummarySchema = Type.Object({
-  flowRecordId: Type.Integer(),
-  flowId: Type.String(),
-  srcAddr: Type.String(),
-  srcPort: Type.Integer(),
-  dstAddr: Type.String(),
-  dstPort: Type.Integer(),
-  protocol: Type.Integer(),
-  startUs: Type.Number(),
-  endUs: Type.Number(),
-  exportReason: Type.String(),
-  packets: Type.Number(),
-  bytes: Type.Number(),
-});
+export const FlowSummarySchema = Type.Object({ ...flowFields, exportReason: Type.String() });
 
 export const DecisionSchema = Type.Object(
   {

@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
+import { listenFailed } from '../errors/api.ts';
 import { Component } from '../lifecycle.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { apiMetrics, type ApiMetrics } from './api-metrics.ts';
-import { auditActor, TokenAuth } from './auth.ts';
+import { auditActor, checkLoopbackHost, isLoopbackAddress, TokenAuth } from './auth.ts';
 import { AJV_OPTIONS, formatSchemaErrors, installErrorHandlers } from './http-errors.ts';
 import { LiveStream } from './live-stream.ts';
 import { resolveApiOptions, type ApiOptions, type ApiOptionsInput } from './options.ts';
@@ -22,6 +23,13 @@ import { WebhookDispatcher } from './webhooks.ts';
 /** Largest request body accepted; a block request is well under 1 KiB. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 
+/** The dashboard loads only its own files and talks only to this server. */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
 export interface ApiServerOptions {
   services: GatewayServices;
   /** Options as in the gateway config's `api` section; resolved with `resolveApiOptions` when raw. */
@@ -31,9 +39,9 @@ export interface ApiServerOptions {
 }
 
 /**
- * Finds the dashboard files. From `src/api/server.ts` they sit beside the module; from the
- * compiled `dist/api/server.js` they stay in the source tree, which the package ships, so the
- * build needs no copy step.
+ * Finds the dashboard files. From `src/api/server.ts` they sit beside the module. The compiled
+ * `dist/api/server.js` reads them from the source tree, which the package ships, so the build
+ * needs no copy step.
  */
 export function dashboardDirectory(): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
@@ -43,7 +51,7 @@ export function dashboardDirectory(): string {
   return found;
 }
 
-/** The fastify application with every route, not yet listening (tests drive it with `inject`). */
+/** Builds the fastify application with every route, not yet listening (tests use `inject`). */
 export async function buildApiApp(config: ApiServerOptions): Promise<{ app: FastifyInstance; stream: LiveStream; metrics: ApiMetrics; options: Readonly<ApiOptions> }> {
   const options = resolveApiOptions(config.options ?? {});
   const logger = (config.logger ?? silentLogger()).child({ component: 'api' });
@@ -74,9 +82,15 @@ export async function buildApiApp(config: ApiServerOptions): Promise<{ app: Fast
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
+  const loopbackOnly = isLoopbackAddress(options.listenAddress);
   app.addHook('onRequest', async (request) => {
     request.auditTarget = undefined;
+    if (loopbackOnly) checkLoopbackHost(request);
     auth.check(request, request.routeOptions.config.access ?? 'public');
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.headers(SECURITY_HEADERS);
+    return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -146,11 +160,16 @@ export class ApiServer extends Component {
     const built = await buildApiApp(this.#config);
     this.#app = built.app;
     const { listenAddress, port, webhooks, token } = built.options;
+    try {
+      await built.app.listen({ host: listenAddress, port });
+    } catch (err) {
+      await built.app.close();
+      throw listenFailed(listenAddress, port, err);
+    }
     if (webhooks.length > 0) {
       this.#webhooks = new WebhookDispatcher({ events: this.#config.services.events, webhooks, metrics: built.metrics, logger: this.#logger });
       await this.#webhooks.start();
     }
-    await built.app.listen({ host: listenAddress, port });
     const address = built.app.server.address();
     const boundPort = typeof address === 'object' && address ? address.port : port;
     const host = listenAddress.includes(':') ? `[${listenAddress}]` : listenAddress;

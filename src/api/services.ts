@@ -1,11 +1,11 @@
 import type { EventEmitter } from 'node:events';
 import type { Registry } from 'prom-client';
-import type { ExportReason } from '../flows/flow-record.ts';
+import type { FlowRecord } from '../flows/flow-record.ts';
 import type { Verdict, VerdictLabel } from '../infer/verdict.ts';
 import type { BlockEvidence, BlockOrigin, BlockRecord } from '../enforce/block.ts';
 
 /**
- * What the API server is given by the gateway. The API holds no state of its own: every route
+ * What the API server is given by the gateway. The API keeps no state of its own: every route
  * reads or changes the gateway through this interface, and the live stream listens on `events`.
  * `MemoryGatewayServices` (memory-services.ts) is a complete in-memory implementation.
  *
@@ -25,7 +25,7 @@ export interface GatewayServices {
   readonly events: EventEmitter<GatewayEventMap>;
 }
 
-/** One page of a list, newest first unless the route says otherwise. */
+/** One page of a list, newest first. */
 export interface Page<T> {
   items: T[];
   /** Items matching the filters across all pages. */
@@ -41,7 +41,7 @@ export interface PageQuery {
 
 export type BlockState = 'active' | 'expired';
 
-/** How a block stopped being active. */
+/** Reason a block stopped being active. */
 export type BlockEndReason = 'timeout' | 'unblocked';
 
 /** A block with its state; ended blocks stay listed as `expired` for a bounded history. */
@@ -63,7 +63,7 @@ export interface ManualBlockRequest {
   target: string;
   durationMs: number;
   reason: string;
-  /** Who asked: the audit actor of the request. */
+  /** Audit actor of the request: the operator or client that asked for the block. */
   actor: string;
 }
 
@@ -102,21 +102,12 @@ export interface VerdictService {
   list(query: VerdictListQuery): Promise<Page<Verdict>>;
 }
 
-/** A flow as the API shows it: the identity and size of a `FlowRecord` without its features. */
-export interface FlowSummary {
-  flowRecordId: number;
-  flowId: string;
-  srcAddr: string;
-  srcPort: number;
-  dstAddr: string;
-  dstPort: number;
-  protocol: number;
-  startUs: number;
-  endUs: number;
-  exportReason: ExportReason;
-  packets: number;
-  bytes: number;
-}
+/**
+ * A flow as the API shows it: the identity and size of a `FlowRecord` without its features.
+ * `flowRecordId` is `FlowRecord.id`; packets and bytes count both directions, as in `Verdict`.
+ */
+export type FlowSummary = Pick<FlowRecord, 'flowId' | 'srcAddr' | 'srcPort' | 'dstAddr' | 'dstPort' | 'protocol' | 'startUs' | 'endUs' | 'exportReason'> &
+  Pick<Verdict, 'flowRecordId' | 'packets' | 'bytes'>;
 
 export type DecisionAction = 'block' | 'unblock' | 'expire' | 'skip';
 
@@ -150,7 +141,7 @@ export interface GuardTrip {
 /** Everything the gateway remembers about one source address. */
 export interface SourceReport {
   address: string;
-  /** 0 = never blocked; each repeated offence raises it and lengthens the next block. */
+  /** Earlier offences of the source (0 = none); the policy picks longer blocks at higher levels. */
   escalationLevel: number;
   block?: BlockEntry;
   /** Until when the policy will not block this source again after a manual unblock. */
@@ -162,7 +153,7 @@ export interface SourceReport {
 }
 
 export interface SourceService {
-  /** `undefined` when the gateway holds nothing about the address. */
+  /** Returns undefined when the gateway has no flows, verdicts, decisions or block for the address. */
   describe(address: string): Promise<SourceReport | undefined>;
 }
 

@@ -4,10 +4,13 @@ import type { GatewayStats } from './services.ts';
 /** How long one stats snapshot serves the collectors of one scrape. */
 const SNAPSHOT_TTL_MS = 250;
 
+type Read = (stats: GatewayStats) => number;
+type ReadLabelled = (stats: GatewayStats) => Record<string, number>;
+
 /**
  * Registers Prometheus metrics that mirror `GatewayStats`, read from `readStats` at scrape time.
- * A gateway whose components keep their own prom-client counters need not call this; it exists
- * so that every `GatewayServices` can serve the same /metrics names with one line.
+ * With it, every `GatewayServices` serves the same /metrics names with one line. A gateway whose
+ * components keep their own prom-client counters under these names does not call it.
  */
 export function registerStatsMetrics(registry: Registry, readStats: () => Promise<GatewayStats>): void {
   let snapshot: { atMs: number; stats: Promise<GatewayStats> } | undefined;
@@ -19,50 +22,42 @@ export function registerStatsMetrics(registry: Registry, readStats: () => Promis
   const registers = [registry];
 
   // Counters mirror totals kept elsewhere, so each scrape resets them and adds the total again.
-  new Counter({
-    name: 'flowguard_packets_total', help: 'Packets captured.', registers,
-    async collect() { this.reset(); this.inc((await current()).packets); },
-  });
-  new Counter({
-    name: 'flowguard_bytes_total', help: 'Bytes captured (wire length).', registers,
-    async collect() { this.reset(); this.inc((await current()).bytes); },
-  });
-  new Counter({
-    name: 'flowguard_flows_total', help: 'Flows exported by the flow meter.', registers,
-    async collect() { this.reset(); this.inc((await current()).flows); },
-  });
-  new Counter({
-    name: 'flowguard_verdicts_total', help: 'Flows scored by the model, by label.', labelNames: ['label'], registers,
-    async collect() {
-      const stats = await current();
-      this.reset();
-      for (const [label, count] of Object.entries(stats.verdicts)) this.inc({ label }, count);
-    },
-  });
+  const counter = (name: string, help: string, read: Read) =>
+    new Counter({
+      name, help, registers,
+      async collect() {
+        const value = read(await current());
+        this.reset();
+        this.inc(value);
+      },
+    });
+  const labelledCounter = (name: string, help: string, label: string, read: ReadLabelled) =>
+    new Counter({
+      name, help, registers, labelNames: [label],
+      async collect() {
+        const values = read(await current());
+        this.reset();
+        for (const [key, value] of Object.entries(values)) this.inc({ [label]: key }, value);
+      },
+    });
+
+  counter('flowguard_packets_total', 'Packets captured.', (stats) => stats.packets);
+  counter('flowguard_bytes_total', 'Bytes captured (wire length).', (stats) => stats.bytes);
+  counter('flowguard_flows_total', 'Flows exported by the flow meter.', (stats) => stats.flows);
+  labelledCounter('flowguard_verdicts_total', 'Flows scored by the model, by label.', 'label', (stats) => stats.verdicts);
   new Gauge({
     name: 'flowguard_active_blocks', help: 'Blocks in force now.', registers,
-    async collect() { this.set((await current()).activeBlocks); },
-  });
-  new Counter({
-    name: 'flowguard_dropped_packets_total', help: 'Packets dropped by each nftables set.', labelNames: ['set'], registers,
     async collect() {
-      const stats = await current();
-      this.reset();
-      for (const [set, drops] of Object.entries(stats.dropsBySet)) this.inc({ set }, drops.packets);
+      this.set((await current()).activeBlocks);
     },
   });
-  new Counter({
-    name: 'flowguard_dropped_bytes_total', help: 'Bytes dropped by each nftables set.', labelNames: ['set'], registers,
-    async collect() {
-      const stats = await current();
-      this.reset();
-      for (const [set, drops] of Object.entries(stats.dropsBySet)) this.inc({ set }, drops.bytes);
-    },
-  });
-  new Counter({
-    name: 'flowguard_capture_drops_total', help: 'Packets the capture lost.', registers,
-    async collect() { this.reset(); this.inc((await current()).captureDrops); },
-  });
+  labelledCounter('flowguard_dropped_packets_total', 'Packets dropped by each nftables set.', 'set', (stats) =>
+    Object.fromEntries(Object.entries(stats.dropsBySet).map(([set, drops]) => [set, drops.packets])),
+  );
+  labelledCounter('flowguard_dropped_bytes_total', 'Bytes dropped by each nftables set.', 'set', (stats) =>
+    Object.fromEntries(Object.entries(stats.dropsBySet).map(([set, drops]) => [set, drops.bytes])),
+  );
+  counter('flowguard_capture_drops_total', 'Packets the capture lost.', (stats) => stats.captureDrops);
   new Gauge({
     name: 'flowguard_queue_depth', help: 'Entries waiting in each bounded queue.', labelNames: ['queue'], registers,
     async collect() {
@@ -71,12 +66,5 @@ export function registerStatsMetrics(registry: Registry, readStats: () => Promis
       for (const [queue, depth] of Object.entries(stats.queueDepths)) this.set({ queue }, depth);
     },
   });
-  new Counter({
-    name: 'flowguard_evictions_total', help: 'Entries evicted from each bounded table.', labelNames: ['table'], registers,
-    async collect() {
-      const stats = await current();
-      this.reset();
-      for (const [table, count] of Object.entries(stats.evictions)) this.inc({ table }, count);
-    },
-  });
+  labelledCounter('flowguard_evictions_total', 'Entries evicted from each bounded table.', 'table', (stats) => stats.evictions);
 }

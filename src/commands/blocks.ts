@@ -1,6 +1,6 @@
 import { cliUsage } from '../errors/api.ts';
 import { formatDuration } from '../api/address.ts';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, createClient, formatTable, formatTimestamp, integerOption, parseCommandArgs } from '../api/cli-common.ts';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, PAGE_OPTIONS, createClient, formatTable, formatTimestamp, integerOption, parseCommandArgs } from '../api/cli-common.ts';
 import type { BlockEntry } from '../api/services.ts';
 
 export const summary = 'List, add and remove blocks on a running gateway (blocks list|add|remove)';
@@ -23,8 +23,7 @@ const OPTIONS = {
   state: { type: 'string' },
   origin: { type: 'string' },
   family: { type: 'string' },
-  limit: { type: 'string' },
-  offset: { type: 'string' },
+  ...PAGE_OPTIONS,
   duration: { type: 'string' },
   reason: { type: 'string' },
   grace: { type: 'string' },

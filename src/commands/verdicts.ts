@@ -1,5 +1,5 @@
 import { cliUsage } from '../errors/api.ts';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, createClient, formatTable, formatTimestamp, integerOption, parseCommandArgs } from '../api/cli-common.ts';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, PAGE_OPTIONS, createClient, formatTable, formatTimestamp, integerOption, parseCommandArgs } from '../api/cli-common.ts';
 
 export const summary = 'List recent verdicts of a running gateway, newest first';
 
@@ -17,8 +17,7 @@ const OPTIONS = {
   source: { type: 'string' },
   label: { type: 'string' },
   since: { type: 'string' },
-  limit: { type: 'string' },
-  offset: { type: 'string' },
+  ...PAGE_OPTIONS,
 } as const;
 
 export async function run(argv: string[]): Promise<number> {

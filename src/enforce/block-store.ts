@@ -55,6 +55,7 @@ export class BlockStore {
       }
       for (const record of parsed.records) this.#records.set(record.target, record);
     }
+
     const journal = (await readOptional(join(this.dir, JOURNAL_FILE))) ?? '';
     let journalLines = 0;
     let skippedLines = 0;
@@ -70,6 +71,7 @@ export class BlockStore {
         skippedLines++;
       }
     }
+
     await rm(join(this.dir, `${SNAPSHOT_FILE}.tmp`), { force: true });
     // Start from a clean snapshot so a torn line never sits in the middle of the journal.
     await this.#writeSnapshot();

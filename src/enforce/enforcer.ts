@@ -5,71 +5,19 @@ import { Component } from '../lifecycle.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { applyWithBisection } from './apply-batch.ts';
 import { BLOCK_SETS, blockSetFor, type BlockSetName, type ChangeGroup, type CounterValue, type EnforceBackend, type KernelState } from './backend.ts';
-import type { BlockOrigin, BlockRecord, BlockRequest } from './block.ts';
+import type { BlockRecord, BlockRequest } from './block.ts';
 import { BlockStore } from './block-store.ts';
 import { DryRunBackend } from './dry-run-backend.ts';
 import { NftablesBackend } from './nftables-backend.ts';
 import { counterName, type TableLayout } from './nft-script.ts';
-import { monitorElementKeys } from './nft-state.ts';
 import { resolveEnforceOptions, type EnforceOptionsInput, type ResolvedEnforceOptions } from './options.ts';
 import { diffKernel, recordElement, replaceGroup } from './reconcile.ts';
-import type { StreamingCommand } from './run-command.ts';
+import { TableMonitor } from './table-monitor.ts';
+import type { BlockListFilter, EnforceStats, EnforcerDependencies, EnforcerHealth, ReconcileCounts, UnblockEvent } from './enforcer-types.ts';
 import { parseTarget, targetsOverlap, type Target } from './target.ts';
 import { validateBlockRequest } from './validate-request.ts';
 
-export interface EnforcerDependencies {
-  logger?: Logger;
-  /** Replaces the backend chosen from the options (`dryRun`), for tests and benchmarks. */
-  backend?: EnforceBackend;
-}
-
-export interface BlockListFilter {
-  origin?: BlockOrigin;
-  family?: 4 | 6;
-  kind?: 'host' | 'prefix';
-}
-
-export interface EnforcerHealth {
-  status: 'ok' | 'degraded';
-  reasons: string[];
-}
-
-export interface ReconcileCounts {
-  runs: number;
-  missing: number;
-  extra: number;
-  drift: number;
-  reinstalls: number;
-  monitorTriggers: number;
-}
-
-export interface EnforceStats {
-  elements: Record<BlockSetName, number>;
-  trappedSources: number;
-  /** Packets and bytes dropped per set, from the named counters of our table. */
-  drops: Record<string, CounterValue>;
-  reconcile: ReconcileCounts;
-  batches: {
-    applied: number;
-    failed: number;
-    bisections: number;
-    changesApplied: number;
-    elementsRejected: number;
-    /** Changes in the last applied batch, and the time its store write and nft run took. */
-    lastChanges: number;
-    lastStoreMs: number;
-    lastNftMs: number;
-  };
-  pendingChanges: number;
-  nftProcessesSpawned: number;
-}
-
-/** Payload of the 'unblock' event. */
-export interface UnblockEvent {
-  record: BlockRecord;
-  actor: string | undefined;
-  graceMs: number;
-}
+export type { BlockListFilter, EnforceStats, EnforcerDependencies, EnforcerHealth, ReconcileCounts, UnblockEvent } from './enforcer-types.ts';
 
 /** put and delete change the store and the kernel; kernel changes only the kernel (repairs, trap releases). */
 type Action = 'put' | 'delete' | 'kernel';
@@ -94,7 +42,11 @@ interface QueuedChange {
   onApplied: Array<() => void>;
 }
 
-/** Time during which monitor events for keys we wrote ourselves are ignored. */
+/**
+ * Time during which monitor events for keys we wrote ourselves are ignored.
+ * NOTE: nft 1.0.6 events carry no writer id, so a foreign change to such a key within this
+ * window is only caught by the periodic reconciliation.
+ */
 const OWN_CHANGE_WINDOW_MS = 10_000;
 
 /**
@@ -123,9 +75,7 @@ export class Enforcer extends Component {
   #tickTimer: NodeJS.Timeout | undefined;
   #reconcileTimer: NodeJS.Timeout | undefined;
   #trapTimer: NodeJS.Timeout | undefined;
-  #monitor: StreamingCommand | undefined;
-  #monitorRestart: NodeJS.Timeout | undefined;
-  #monitorRestartMs = 1_000;
+  #monitor: TableMonitor | undefined;
   #ticking: Promise<void> | undefined;
   #reconcileRequested = false;
   #reconcileWaiters: Array<(counts: ReconcileCounts) => void> = [];
@@ -408,8 +358,8 @@ export class Enforcer extends Component {
   }
 
   #checkPrefixOverlap(target: Target): void {
-    const candidates = [...this.#store.records.values(), ...[...this.#pending.values()].flatMap((change) => (change.action === 'put' && change.record ? [change.record] : []))];
-    for (const record of candidates) {
+    const queued = [...this.#pending.values()].flatMap((change) => (change.action === 'put' && change.record ? [change.record] : []));
+    for (const record of [this.#store.records.values(), queued].flatMap((source) => [...source])) {
       if (record.kind !== 'prefix' || record.family !== target.family || record.target === target.key) continue;
       if (this.#current(record.target) === undefined) continue;
       if (targetsOverlap(parseTarget(record.target, { minPrefixLength4: 0, minPrefixLength6: 0 }), target)) {
@@ -429,7 +379,8 @@ export class Enforcer extends Component {
         key,
         action,
         record,
-        previous: existing ? existing.previous : this.#store.records.get(key),
+        // A queued repair never changed the store, so only a queued put or delete keeps its `previous`.
+        previous: existing && existing.action !== 'kernel' ? existing.previous : this.#store.records.get(key),
         waiters: [...(existing?.waiters ?? []), { resolve, reject }],
         onApplied: [...(existing?.onApplied ?? []), onApplied],
       };
@@ -622,6 +573,8 @@ export class Enforcer extends Component {
   async #install(): Promise<void> {
     const now = Date.now();
     const active = [...this.#store.records.values()].filter((record) => record.expiresAtMs > now && !this.#pending.has(record.target));
+    // The monitor reports every restored element; they are ours, so they must not look foreign.
+    for (const record of active) this.#recentlySent.set(record.target, now);
     await this.backend.install(active.map((record) => recordElement(record, now)));
     this.#reasons.delete('table');
   }
@@ -655,46 +608,19 @@ export class Enforcer extends Component {
 
   #startMonitor(): void {
     if (!this.options.monitor || !(this.backend instanceof NftablesBackend)) return;
-    const backend = this.backend;
-    const monitor = backend.monitor((event) => this.#onMonitorEvent(event));
-    this.#monitor = monitor;
-    void monitor.exited.then(({ exitCode, stderr }) => {
-      if (this.#monitor !== monitor || this.state !== 'running') return;
-      const delayMs = this.#monitorRestartMs;
-      // Doubles up to a minute, so a monitor that cannot run does not flood the log.
-      this.#monitorRestartMs = Math.min(60_000, delayMs * 2);
-      this.#degrade('monitor', `nft monitor exited (code ${String(exitCode)}): ${stderr}; restarting in ${delayMs} ms`);
-      this.#log.warn({ exitCode, stderr, restartInMs: delayMs }, 'nft monitor exited');
-      this.#monitorRestart = setTimeout(() => {
-        this.#reasons.delete('monitor');
-        this.#startMonitor();
-      }, delayMs);
-      this.#monitorRestart.unref();
-    });
-  }
-
-  /** Requests reconciliation when an event shows a change to our table that we did not make. */
-  #onMonitorEvent(event: Record<string, unknown>): void {
-    this.#monitorRestartMs = 1_000;
-    for (const [action, payload] of Object.entries(event)) {
-      if (typeof payload !== 'object' || payload === null) continue;
-      for (const [objectType, body] of Object.entries(payload as Record<string, Record<string, unknown>>)) {
-        const table = objectType === 'table' ? body.name : body.table;
-        if (body.family !== this.#layout.family || table !== this.#layout.name) continue;
-        let foreign: boolean;
-        if (objectType === 'element') {
-          if (String(body.name).startsWith('syn')) continue;
-          foreign = monitorElementKeys(body.elem).some((key) => !this.#recentlySent.has(key));
-        } else {
-          // Our own reinstall also deletes objects; the reconciliation it triggers finds nothing to do.
-          foreign = action === 'delete';
-        }
-        if (foreign) {
+    this.#monitor = new TableMonitor(
+      this.backend,
+      {
+        isOwnKey: (key) => this.#recentlySent.has(key),
+        onForeignChange: () => {
           this.#reconcile.monitorTriggers++;
           this.#reconcileRequested = true;
-        }
-      }
-    }
+        },
+        onStatus: (reason) => (reason === undefined ? this.#reasons.delete('monitor') : this.#degrade('monitor', reason)),
+      },
+      this.#log,
+    );
+    this.#monitor.start();
   }
 
   #degrade(key: string, reason: string): void {
@@ -713,11 +639,10 @@ export class Enforcer extends Component {
   }
 
   #stopTimers(): void {
-    for (const timer of [this.#tickTimer, this.#reconcileTimer, this.#trapTimer, this.#monitorRestart]) if (timer) clearTimeout(timer);
+    for (const timer of [this.#tickTimer, this.#reconcileTimer, this.#trapTimer]) if (timer) clearTimeout(timer);
     this.#tickTimer = undefined;
     this.#reconcileTimer = undefined;
     this.#trapTimer = undefined;
-    this.#monitorRestart = undefined;
     const monitor = this.#monitor;
     this.#monitor = undefined;
     monitor?.stop();

@@ -37,12 +37,14 @@ export function renderInstall(layout: TableLayout, restore: readonly SetElement[
   if (layout.synTrap.enabled) {
     lines.push(`  counter ${counterName('syntrap4')} {}`, `  counter ${counterName('syntrap6')} {}`);
   }
+
   lines.push(allowSet('allow4', 'ipv4_addr', layout.allow4), allowSet('allow6', 'ipv6_addr', layout.allow6));
   for (const set of BLOCK_SETS) {
     const type = set.endsWith('4') ? 'ipv4_addr' : 'ipv6_addr';
     const flags = set.startsWith('prefixes') ? 'interval, timeout' : 'timeout';
     lines.push(`  set ${set} { type ${type}; flags ${flags}; size ${layout.setSize}; }`);
   }
+
   if (layout.synTrap.enabled) {
     const { setSize, timeoutMs } = layout.synTrap;
     for (const version of ['4', '6']) {
@@ -52,6 +54,7 @@ export function renderInstall(layout: TableLayout, restore: readonly SetElement[
       lines.push(`  set synmeter${version} { type ${type}; flags dynamic, timeout; timeout 10s; size ${setSize}; }`);
     }
   }
+
   // Priority -300 is `raw` in the inet family: before conntrack (-200), so dropped floods never
   // create conntrack entries. The bridge family has no `raw` name; -300 is its earliest slot.
   lines.push('  chain prerouting {', `    type filter hook prerouting priority -300; policy accept;`);
@@ -73,6 +76,7 @@ export function renderInstall(layout: TableLayout, restore: readonly SetElement[
     }
   }
   lines.push('  }', '}');
+
   lines.push(...renderAdds(family, name, restore));
   return lines.join('\n') + '\n';
 }
@@ -80,7 +84,7 @@ export function renderInstall(layout: TableLayout, restore: readonly SetElement[
 /**
  * Renders one batch. Deletes come first, each as `add` with a short timeout followed by `delete`.
  * The add makes a delete of an already expired element succeed instead of failing the whole
- * batch; `destroy element` does this natively but needs nft 1.0.8 and kernel 6.3. Adds follow,
+ * batch. (`destroy element` does this natively but needs nft 1.0.8 and kernel 6.3.) Adds follow,
  * so a group of delete and add re-creates the element with a fresh timer on every kernel.
  */
 export function renderChanges(family: 'inet' | 'bridge', table: string, groups: readonly ChangeGroup[]): string {

@@ -42,6 +42,7 @@ export async function runCommand(file: string, args: readonly string[], options:
     stripFinalNewline: false,
     encoding: 'utf8',
   });
+
   const durationMs = performance.now() - started;
   const command = [file, ...args].join(' ');
   const stderr = trimStderr(String(result.stderr ?? ''));
@@ -55,6 +56,7 @@ export async function runCommand(file: string, args: readonly string[], options:
   if (result.isMaxBuffer) {
     throw enforceError('OUTPUT_TOO_LARGE', `Command "${command}" wrote more than ${maxOutputBytes} bytes to stdout or stderr; raise maxOutputBytes if the output is expected.`, details);
   }
+
   const spawnCode = (result as { code?: string }).code;
   if (result.exitCode === undefined && spawnCode !== undefined) {
     throw enforceError('COMMAND_NOT_FOUND', `Command "${command}" could not be started (${spawnCode}); install it or fix the path.`, { ...details, spawnCode });

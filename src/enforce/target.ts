@@ -23,9 +23,9 @@ const DEFAULT_RULES: TargetRules = { minPrefixLength4: 8, minPrefixLength6: 16 }
 /**
  * Parses and normalises an address or CIDR prefix for an nft batch.
  *
- * IPv4 is accepted only in dotted four-part decimal; IPv4-mapped IPv6 (`::ffff:a.b.c.d`) becomes
- * IPv4, because the kernel matches IPv4 packets against `ip saddr`; host bits of a prefix are
- * cleared; a /32 or /128 becomes a host. Anything else is rejected with INVALID_TARGET naming it.
+ * IPv4 is accepted only in dotted four-part decimal. IPv4-mapped IPv6 (`::ffff:a.b.c.d`) becomes
+ * IPv4, because the kernel matches IPv4 packets against `ip saddr`. Host bits of a prefix are
+ * cleared, and a /32 or /128 becomes a host. Anything else is rejected with INVALID_TARGET naming it.
  */
 export function parseTarget(input: string, rules: TargetRules = DEFAULT_RULES): Target {
   if (typeof input !== 'string' || input.length === 0 || input.length > 64 || /\s/.test(input)) {
@@ -35,6 +35,7 @@ export function parseTarget(input: string, rules: TargetRules = DEFAULT_RULES): 
   const addressText = slash < 0 ? input : input.slice(0, slash);
   const lengthText = slash < 0 ? undefined : input.slice(slash + 1);
   let address = parseAddress(input, addressText);
+
   let prefixLength = address.kind() === 'ipv4' ? 32 : 128;
   if (lengthText !== undefined) {
     if (!/^\d{1,3}$/.test(lengthText) || Number(lengthText) > prefixLength) {
@@ -47,11 +48,13 @@ export function parseTarget(input: string, rules: TargetRules = DEFAULT_RULES): 
     address = (address as ipaddr.IPv6).toIPv4Address();
     prefixLength -= 96;
   }
+
   const family = address.kind() === 'ipv4' ? 4 : 6;
   const minimum = family === 4 ? rules.minPrefixLength4 : rules.minPrefixLength6;
   if (prefixLength < minimum) {
     throw invalid(input, `IPv${family} prefixes shorter than /${minimum} are not accepted; block narrower prefixes`);
   }
+
   const bytes = maskBytes(address.toByteArray(), prefixLength);
   const full = family === 4 ? 32 : 128;
   const text = formatBytes(bytes);

@@ -9,11 +9,13 @@ export const API_ERRORS = {
   FG_ERR_API_INVALID_INPUT: { code: 'FG_ERR_API_INVALID_INPUT', statusCode: 400, summary: 'A request field has an invalid value or is not allowed.' },
   FG_ERR_API_UNAUTHORIZED: { code: 'FG_ERR_API_UNAUTHORIZED', statusCode: 401, summary: 'The bearer token is missing or wrong.' },
   FG_ERR_API_WRITES_DISABLED: { code: 'FG_ERR_API_WRITES_DISABLED', statusCode: 403, summary: 'No API token is configured, so state-changing routes are off.' },
+  FG_ERR_API_HOST_REJECTED: { code: 'FG_ERR_API_HOST_REJECTED', statusCode: 403, summary: 'A loopback-only server got a request for a name that is not loopback.' },
   FG_ERR_API_BLOCK_NOT_FOUND: { code: 'FG_ERR_API_BLOCK_NOT_FOUND', statusCode: 404, summary: 'The address or prefix has no active block.' },
-  FG_ERR_API_SOURCE_NOT_FOUND: { code: 'FG_ERR_API_SOURCE_NOT_FOUND', statusCode: 404, summary: 'The gateway holds no flows, verdicts, decisions or blocks for the address.' },
+  FG_ERR_API_SOURCE_NOT_FOUND: { code: 'FG_ERR_API_SOURCE_NOT_FOUND', statusCode: 404, summary: 'The gateway has no flows, verdicts, decisions or blocks for the address.' },
   FG_ERR_API_NOT_FOUND: { code: 'FG_ERR_API_NOT_FOUND', statusCode: 404, summary: 'No route matches the method and path.' },
   FG_ERR_API_BLOCK_REJECTED: { code: 'FG_ERR_API_BLOCK_REJECTED', statusCode: 409, summary: 'The address may not be blocked (allowlisted, own address, or block table full).' },
   FG_ERR_API_STREAM_FULL: { code: 'FG_ERR_API_STREAM_FULL', statusCode: 503, summary: 'The live stream already has its maximum number of clients.' },
+  FG_ERR_API_LISTEN_FAILED: { code: 'FG_ERR_API_LISTEN_FAILED', statusCode: 500, summary: 'The API server could not listen on its address and port.' },
   FG_ERR_API_OPTIONS_INVALID: { code: 'FG_ERR_API_OPTIONS_INVALID', statusCode: 500, summary: 'The API options do not match ApiOptionsSchema.' },
   FG_ERR_API_REQUEST_FAILED: { code: 'FG_ERR_API_REQUEST_FAILED', statusCode: 503, summary: 'The CLI client could not reach the gateway API.' },
   FG_ERR_API_CLI_USAGE: { code: 'FG_ERR_API_CLI_USAGE', statusCode: 400, summary: 'A CLI client command got unknown or missing options.' },
@@ -56,12 +58,20 @@ export function writesDisabled(): FlowguardError {
   );
 }
 
+export function hostRejected(host: string): FlowguardError {
+  return apiError(
+    'FG_ERR_API_HOST_REJECTED',
+    `Host '${host}' rejected: the API listens on loopback only and accepts requests for localhost, 127.0.0.1 or [::1]. Use one of those names, or set api.listenAddress.`,
+    { host },
+  );
+}
+
 export function blockNotFound(target: string): FlowguardError {
   return apiError('FG_ERR_API_BLOCK_NOT_FOUND', `No active block for ${target}: list active blocks with GET /blocks?state=active.`, { target });
 }
 
 export function sourceNotFound(address: string): FlowguardError {
-  return apiError('FG_ERR_API_SOURCE_NOT_FOUND', `Source ${address} not found: the gateway holds no flows, verdicts, decisions or blocks for it.`, { address });
+  return apiError('FG_ERR_API_SOURCE_NOT_FOUND', `Source ${address} not found: the gateway has no flows, verdicts, decisions or blocks for it.`, { address });
 }
 
 export function routeNotFound(method: string, url: string): FlowguardError {
@@ -85,6 +95,15 @@ export function streamFull(maxClients: number): FlowguardError {
 
 export function optionsInvalid(problems: string[]): FlowguardError {
   return apiError('FG_ERR_API_OPTIONS_INVALID', `Invalid API options: ${problems.join('; ')}.`, { problems });
+}
+
+export function listenFailed(address: string, port: number, cause: unknown): FlowguardError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const hint =
+    (cause as NodeJS.ErrnoException)?.code === 'EADDRINUSE'
+      ? 'another process uses the port, so stop it or set api.port'
+      : 'check that api.listenAddress is an address of this machine';
+  return apiError('FG_ERR_API_LISTEN_FAILED', `Cannot listen on ${address} port ${port} (${reason}): ${hint}.`, { address, port }, cause);
 }
 
 export function requestFailed(url: string, cause: unknown): FlowguardError {

@@ -15,6 +15,7 @@ export const MODEL_ERRORS = {
   SCORING_FAILED: { code: 'FG_ERR_MODEL_SCORING_FAILED', statusCode: 500, summary: 'A batch failed inside the scoring worker.' },
   SCORER_NOT_RUNNING: { code: 'FG_ERR_MODEL_SCORER_NOT_RUNNING', statusCode: 503, summary: 'The scorer was used before start() or after close().' },
   OPTIONS_INVALID: { code: 'FG_ERR_MODEL_OPTIONS_INVALID', statusCode: 400, summary: 'Scorer or policy options do not match their schema.' },
+  REPLAY_ARGUMENT: { code: 'FG_ERR_MODEL_REPLAY_ARGUMENT', statusCode: 400, summary: 'flowguard replay was called with invalid arguments or configuration.' },
   POLICY_STATE_INVALID: { code: 'FG_ERR_MODEL_POLICY_STATE_INVALID', statusCode: 500, summary: 'Saved policy state could not be read back.' },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 

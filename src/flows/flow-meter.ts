@@ -107,6 +107,7 @@ class FlowMeterImpl implements FlowMeter {
   readonly #lingerUs: number;
   readonly #idleUs: Float64Array;
   readonly #bareTcpOpens: boolean;
+  readonly #paddingAsPayload: boolean;
 
   readonly #sample: PacketSample = { timestampUs: 0, payloadBytes: 0, headerBytes: 0, tcpFlags: 0, window: 0, forward: true };
   readonly #firstSample: PacketSample = { timestampUs: 0, payloadBytes: 0, headerBytes: 0, tcpFlags: 0, window: 0, forward: true };
@@ -148,6 +149,7 @@ class FlowMeterImpl implements FlowMeter {
     this.#lingerUs = options.tcpLingerMs * 1000;
     this.#idleUs = Float64Array.of(options.idleTimeoutMs.tcp * 1000, options.idleTimeoutMs.udp * 1000, options.idleTimeoutMs.icmp * 1000);
     this.#bareTcpOpens = options.openFlowOnBareTcp;
+    this.#paddingAsPayload = options.cic2017PaddingAsPayload;
 
     this.#table = new FlowTable(options.maxFlows, (capacity) => this.#growSlots(capacity));
     const capacity = this.#table.capacity;
@@ -298,7 +300,7 @@ class FlowMeterImpl implements FlowMeter {
     sample.headerBytes = header;
     sample.tcpFlags = protocol === TCP ? packet.tcpFlags : 0;
     sample.window = protocol === TCP ? packet.tcpWindow : -1;
-    if (packet.linkType === 1) {
+    if (packet.linkType === 1 && this.#paddingAsPayload) {
       // Its packet library counted the Ethernet trailer as payload, so short frames carry the
       // padding up to the 60-byte minimum; frames captured before the NIC padded them are padded
       // here so that gateway values match the dataset.

@@ -50,12 +50,12 @@ export interface LoadedModelCard {
 }
 
 /**
- * Card paths tried for `model.onnx`, in order: `model.json`, then `model.card.json`, then
+ * Card paths tried for `model.onnx`, in order: `model.card.json`, then `model.json`, then
  * `model.onnx.json`.
  */
 export function candidateCardPaths(modelPath: string): string[] {
   const base = modelPath.replace(/\.onnx$/i, '');
-  return [`${base}.json`, `${base}.card.json`, `${modelPath}.json`];
+  return [`${base}.card.json`, `${base}.json`, `${modelPath}.json`];
 }
 
 /** Reads and validates the card of `modelPath` (or the card at `cardPath`) against the runtime. */

@@ -85,6 +85,24 @@ describe('API auth', () => {
   });
 });
 
+describe('API host check on loopback', () => {
+  beforeEach(() => setup());
+
+  it('accepts loopback host names', async () => {
+    for (const host of ['localhost:8780', '127.0.0.1:8780', '[::1]:8780', 'dashboard.localhost', '127.0.0.1']) {
+      expect((await app.inject({ url: '/stats', headers: { host } })).statusCode, host).toBe(200);
+    }
+  });
+
+  it('rejects other host names with 403', async () => {
+    for (const host of ['evil.example:8780', '192.0.2.1:8780', 'localhost.evil.example']) {
+      const response = await app.inject({ url: '/stats', headers: { host } });
+      expect(response.statusCode, host).toBe(403);
+      expect(response.json().code, host).toBe('FG_ERR_API_HOST_REJECTED');
+    }
+  });
+});
+
 describe('API auth without a token', () => {
   beforeEach(() => setup({}));
 

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { get, type IncomingMessage } from 'node:http';
 import { request } from 'undici';
 import { ApiServer } from '../../src/api/server.ts';
 import { MemoryGatewayServices } from '../../src/api/memory-services.ts';
@@ -56,7 +57,7 @@ describe('API on a listening server', () => {
   beforeAll(async () => {
     services = new MemoryGatewayServices();
     await services.start();
-    server = new ApiServer({ services, options: { port: 0, token: TOKEN, stream: { verdictsPerSecond: 3, maxClients: 2 } } });
+    server = new ApiServer({ services, options: { port: 0, token: TOKEN, stream: { verdictsPerSecond: 3, maxClients: 2, maxBufferedBytes: 4_096 } } });
     await server.start();
   });
 
@@ -117,6 +118,32 @@ describe('API on a listening server', () => {
       expect(stream.events.find((event) => event.event === 'guard')?.data).toMatchObject({ guard: 'block-rate' });
     } finally {
       await stream.close();
+    }
+  });
+
+  it('drops events for a client that stops reading', async () => {
+    const dropped = async () => Number(/flowguard_api_stream_dropped_events_total (\d+)/.exec(await services.metrics.metrics())?.[1] ?? 0);
+    const before = await dropped();
+    const chunks: string[] = [];
+    const response = await new Promise<IncomingMessage>((resolve) => get(`${server.url}/events`, resolve));
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => chunks.push(chunk));
+    try {
+      await waitFor('hello event', () => chunks.join('').includes('event: hello'));
+      response.pause();
+      // About 6 MB of guard events: more than the socket buffers and the 4 KiB limit take.
+      const message = 'x'.repeat(300);
+      for (let i = 0; i < 20_000; i++) services.tripGuard('block-rate', message);
+      expect(await dropped()).toBeGreaterThan(before);
+      response.resume();
+      const dropReport = await waitFor('traffic event with a drop count', () => {
+        services.flushTraffic();
+        const match = /event: traffic\nid: \d+\ndata: (.+)\n/.exec(chunks.join(''));
+        return match ? (JSON.parse(match[1]) as { eventsDropped: number }) : undefined;
+      });
+      expect(dropReport.eventsDropped).toBeGreaterThan(0);
+    } finally {
+      response.destroy();
     }
   });
 
@@ -204,6 +231,37 @@ describe('API on a listening server', () => {
       expect(output.join('')).toMatch(/health\s+ok/);
       expect(output.join('')).toMatch(/attack verdicts\s+\d+/);
     });
+  });
+});
+
+describe('API server start', () => {
+  it('reports a port in use with a coded error', async () => {
+    const services = new MemoryGatewayServices();
+    const first = new ApiServer({ services, options: { port: 0 } });
+    await first.start();
+    try {
+      const port = Number(new URL(first.url).port);
+      const second = new ApiServer({ services, options: { port } });
+      await expect(second.start()).rejects.toMatchObject({ code: 'FG_ERR_API_LISTEN_FAILED', message: expect.stringContaining('set api.port') });
+      expect(second.state).toBe('failed');
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('sends security headers with the dashboard', async () => {
+    const services = new MemoryGatewayServices();
+    const server = new ApiServer({ services, options: { port: 0 } });
+    await server.start();
+    try {
+      const response = await request(`${server.url}/`);
+      await response.body.dump();
+      expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await server.close();
+    }
   });
 });
 
