@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { replayCapture } from '../../src/infer/replay.ts';
+import { REPO_ROOT, hasSharedData, reportMissingSharedData, sharedPath } from '../helpers/shared-data.ts';
+import { makeFixtureModel, type FixtureModel } from './model-fixture.ts';
+
+reportMissingSharedData('replay with the fixture model');
+
+// The fixture model labels UDP flows attack and TCP flows benign, whatever else they hold.
+describe.skipIf(!hasSharedData)('replay with the fixture model', () => {
+  let model: FixtureModel;
+  const udpFlood = sharedPath('pcaps', 'attacks', 'doup123_udp_flood.pcap');
+
+  beforeAll(() => {
+    model = makeFixtureModel();
+  });
+  afterAll(() => model?.remove());
+
+  it('decides block for a UDP flood source within its first flows', async () => {
+    const result = await replayCapture(udpFlood, { scorer: { modelPath: model.modelPath } });
+    expect(result).toMatchObject({ formatVersion: 1, modelVersion: 'fixture-1', flowMeterMode: 'corrected' });
+    const attacker = result.sources.find((s) => s.address === '172.16.2.1')!;
+    expect(attacker).toMatchObject({ flows: 10_000, scoredFlows: 10_000, attackFlows: 10_000, attackRatio: 1, decision: 'block', reason: 'dry-run', rule: 'flow-ratio', decisions: 1 });
+    // Ten one-packet flows are enough; the flood sends 10,000 packets in 0.21 s.
+    expect(attacker.decisionAfterMs).toBeGreaterThanOrEqual(0);
+    expect(attacker.decisionAfterMs).toBeLessThan(10);
+    expect(attacker.evidence).toMatchObject({ flowsSeen: 10, attackFlows: 10, modelVersion: 'fixture-1' });
+    expect(result.totals).toMatchObject({ packets: 10_000, flows: 10_000, verdicts: 10_000, blockedSources: 1, droppedWindows: 0, nonFiniteWindows: 0 });
+  });
+
+  it('leaves a TCP-only capture undecided', async () => {
+    const result = await replayCapture(sharedPath('pcaps', 'attacks', 'savio_hulk.pcap'), { scorer: { modelPath: model.modelPath } });
+    expect(result.totals.blockedSources).toBe(0);
+    expect(result.sources.every((s) => s.decision === 'none' && s.decisionAfterMs === null)).toBe(true);
+  });
+
+  it('prints the documented JSON and honours the policy config', async () => {
+    const config = join(model.dir, 'gateway.yaml');
+    writeFileSync(config, `scorer:\n  modelPath: ${model.modelPath}\npolicy:\n  allowlist: [172.16.2.0/24]\nflows:\n  maxFlows: 20000\nother-area:\n  ignored: true\n`);
+    const script = "import { main } from './src/cli.ts'; process.exitCode = await main(process.argv.slice(1));";
+    const { stdout, exitCode } = await execa('node', ['--import', 'tsx', '--input-type=module', '-e', script, 'replay', udpFlood, '--config', config, '--json'], {
+      cwd: REPO_ROOT,
+      reject: false,
+    });
+    expect(exitCode).toBe(0);
+    const document = JSON.parse(stdout);
+    expect(Object.keys(document).sort()).toEqual(['events', 'file', 'flowMeterMode', 'formatVersion', 'modelVersion', 'sources', 'totals']);
+    expect(Object.keys(document.sources[0]).sort()).toEqual(
+      ['address', 'attackFlows', 'attackRatio', 'decision', 'decisionAfterMs', 'decisions', 'durationMs', 'evidence', 'flows', 'reason', 'rule', 'scoredFlows'].sort(),
+    );
+    expect(document.sources[0]).toMatchObject({ address: '172.16.2.1', decision: 'refused', reason: 'allowlist' });
+  });
+
+  it('rejects a call without a model', async () => {
+    const script = "import { main } from './src/cli.ts'; process.exitCode = await main(process.argv.slice(1));";
+    const { stderr, exitCode } = await execa('node', ['--import', 'tsx', '--input-type=module', '-e', script, 'replay', udpFlood], { cwd: REPO_ROOT, reject: false });
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('FG_ERR_MODEL_REPLAY_ARGUMENT');
+    expect(stderr).toContain('--model');
+  });
+});
