@@ -148,7 +148,7 @@ describe('API on a listening server', () => {
     }
   });
 
-  it('refuses stream clients beyond the maximum with 503', async () => {
+  it('rejects stream clients beyond the maximum', async () => {
     const first = await openStream(server.url);
     const second = await openStream(server.url);
     try {
