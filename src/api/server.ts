@@ -23,6 +23,13 @@ import { WebhookDispatcher } from './webhooks.ts';
 /** Largest request body accepted; a block request is well under 1 KiB. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 
+/**
+ * Time close() lets requests in flight finish before it cuts every connection. Browsers open
+ * spare connections that never send a request; Node counts those as busy until its 60 s headers
+ * timeout, so without a cut they hold close() for a minute.
+ */
+const CLOSE_GRACE_MS = 2_000;
+
 /** The dashboard loads only its own files and talks only to this server. */
 const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
@@ -178,7 +185,12 @@ export class ApiServer extends Component {
   }
 
   protected async onClose(): Promise<void> {
-    await this.#app?.close();
+    const app = this.#app;
+    if (app) {
+      const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+      await app.close();
+      clearTimeout(cut);
+    }
     await this.#webhooks?.close();
     this.#logger.info('api stopped');
   }

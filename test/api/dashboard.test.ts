@@ -137,6 +137,27 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('reads with the token when reads need it', async () => {
+    const locked = new ApiServer({ services, options: { port: 0, token: TOKEN, readsNeedToken: true } });
+    await locked.start();
+    const second = await context.newPage();
+    try {
+      await second.addInitScript(() => (globalThis as unknown as { sessionStorage: { clear(): void } }).sessionStorage.clear());
+      await second.goto(locked.url);
+      await second.waitForSelector('#connection.degraded', { timeout: 10_000 });
+      expect(await second.textContent('#connection')).toBe('live stream: token needed');
+      expect(await second.$$('#blocks tbody tr')).toHaveLength(0);
+
+      await second.fill('#token', TOKEN);
+      await second.click('#token-form button[type=submit]');
+      await second.waitForSelector('#connection.ok', { timeout: 10_000 });
+      await second.waitForSelector('#blocks tr[data-target="192.0.2.67"]', { timeout: 10_000 });
+    } finally {
+      await second.close();
+      await locked.close();
+    }
+  });
+
   it('asks for the token before unblocking', async () => {
     const second = await context.newPage();
     try {

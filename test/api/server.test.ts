@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { get, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { request } from 'undici';
 import { ApiServer } from '../../src/api/server.ts';
 import { MemoryGatewayServices } from '../../src/api/memory-services.ts';
@@ -147,7 +148,7 @@ describe('API on a listening server', () => {
     }
   });
 
-  it('refuses stream clients beyond the maximum with 503', async () => {
+  it('rejects stream clients beyond the maximum', async () => {
     const first = await openStream(server.url);
     const second = await openStream(server.url);
     try {
@@ -266,6 +267,19 @@ describe('API server start', () => {
 });
 
 describe('API server shutdown', () => {
+  it('closes while a connection never sends a request', async () => {
+    const services = new MemoryGatewayServices();
+    const server = new ApiServer({ services, options: { port: 0 } });
+    await server.start();
+    const url = new URL(server.url);
+    const socket = connect(Number(url.port), url.hostname);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const started = Date.now();
+    await server.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    socket.destroy();
+  });
+
   it('closes while a stream client is connected', async () => {
     const services = new MemoryGatewayServices();
     const server = new ApiServer({ services, options: { port: 0 } });

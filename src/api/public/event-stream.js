@@ -13,19 +13,21 @@ export function openEventStream(url, headers, onEvent, onState) {
 
   async function connect() {
     while (!stopped) {
+      let unauthorized = false;
       try {
         const response = await fetch(url, { headers: headers(), signal: controller.signal, cache: 'no-store' });
         if (response.status === 401 || response.status === 403) {
+          unauthorized = true;
           onState('unauthorized');
         } else if (response.ok && response.body) {
           onState('live');
           await readEvents(response.body, onEvent);
         }
-      } catch (err) {
+      } catch {
         if (stopped) return;
       }
       if (stopped) return;
-      onState('reconnecting');
+      if (!unauthorized) onState('reconnecting');
       await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
     }
   }
