@@ -5,7 +5,7 @@
 
 export interface PcapRecord {
   seconds: number;
-  /** Microseconds or nanoseconds, as the file's magic says. */
+  /** Microseconds or nanoseconds, as the file's magic number selects. */
   fraction: number;
   frame: Uint8Array;
   wireLength?: number;
