@@ -194,9 +194,9 @@ export interface SinglePacket {
 }
 
 /**
- * Computes the corrected-mode features of a one-packet flow directly, without a stats record;
- * equal to `computeFeatures` on the same packet (a test checks this), and about twice as fast,
- * which matters when a flood exports a one-packet flow per packet.
+ * Computes the corrected-mode features of a one-packet flow without a stats record. The result
+ * equals `computeFeatures` on the same packet (a test checks this) at about half the cost, which
+ * matters when a flood exports one flow per packet.
  */
 export function computeSinglePacketFeatures(packet: SinglePacket): Float64Array {
   const out = allocateFeatures();
@@ -234,9 +234,9 @@ export function computeSinglePacketFeatures(packet: SinglePacket): Float64Array 
 /**
  * Records per shared ArrayBuffer. A fresh 624-byte Float64Array costs about 0.5 µs (an off-heap
  * buffer each), views into a shared buffer about 0.05 µs.
- * NOTE: a kept record keeps its whole buffer alive, so holding one record pins at most
- * FEATURES_PER_BUFFER × 624 bytes (about 10 KB); a consumer keeping many old records should copy
- * their features.
+ * NOTE: a kept record keeps its whole buffer alive, so one record can pin up to
+ * FEATURES_PER_BUFFER × 624 bytes (about 10 KB). A consumer that keeps many old records should
+ * copy their features.
  */
 const FEATURES_PER_BUFFER = 16;
 let featureBuffer = new ArrayBuffer(0);

@@ -222,7 +222,7 @@ class FlowMeterImpl implements FlowMeter {
       const dst = packet.dst4 >>> 0;
       if (cic2017) {
         // CICFlowMeter orders the addresses as signed Java bytes and keeps the packet's own order
-        // for equal addresses; flipping each byte's top bit turns that into an unsigned compare.
+        // for equal addresses. Flipping each byte's top bit turns that into an unsigned compare.
         swap = (src ^ 0x80808080) >>> 0 > (dst ^ 0x80808080) >>> 0;
       } else {
         swap = src > dst || (src === dst && srcPort > dstPort);
@@ -300,8 +300,8 @@ class FlowMeterImpl implements FlowMeter {
     sample.window = protocol === TCP ? packet.tcpWindow : -1;
     if (packet.linkType === 1 && this.#paddingAsPayload) {
       // Its packet library counted the Ethernet trailer as payload, so short frames carry the
-      // padding up to the 60-byte minimum; frames captured before the NIC padded them are padded
-      // here so that gateway values match the dataset.
+      // padding up to the 60-byte minimum. Frames captured before the NIC padded them are padded
+      // here, so gateway values match the dataset.
       const frame = packet.wireLength > 60 ? packet.wireLength : 60;
       const payload = frame - packet.linkHeaderLength - packet.ipHeaderLength - header;
       sample.payloadBytes = payload > 0 ? payload : 0;
@@ -508,7 +508,9 @@ class FlowMeterImpl implements FlowMeter {
 
   #classOf(slot: number): number {
     const protocol = this.#table.keyProto[slot] & 0xff;
-    return protocol === TCP ? 0 : protocol === UDP ? 1 : 2;
+    if (protocol === TCP) return 0;
+    if (protocol === UDP) return 1;
+    return 2;
   }
 
   #closeReason(slot: number): ExportReason | undefined {
@@ -621,8 +623,8 @@ class FlowMeterImpl implements FlowMeter {
     const table = this.#table;
     const last = this.#lastUs;
     if (this.#cic2017) {
-      // The 2017 build has no idle timeout; a live gateway ends flows older than the flow timeout
-      // from a timer instead of at their next packet. File mode leaves them to the next packet.
+      // The 2017 build has no idle timeout. A live gateway ends flows older than the flow timeout
+      // from its timer instead of at their next packet, and file mode leaves them to that packet.
       if (!external) return;
       for (let list = 0; list < LIST_COUNT; list++) {
         let slot = table.heads[list];
