@@ -69,4 +69,32 @@ describe.skipIf(!namespacesAvailable)('flow meter on a live veth capture', () =>
       await source.close();
     }
   });
+
+  it('runs the meter inside the capture process', async () => {
+    const records: FlowRecord[] = [];
+    const source = new LivePacketSource({
+      device: localDevice,
+      filter: `udp and port ${UDP_PORT + 1}`,
+      flushIntervalMs: 50,
+      consumer: { module: new URL('../../src/flows/capture-consumer.ts', import.meta.url), options: { idleTimeoutMs: { udp: 1_000 } } },
+      onConsumerMessage: (payload) => records.push(...(payload as FlowRecord[])),
+    });
+    try {
+      await source.start();
+      const script = `
+        const udp = require('node:dgram').createSocket('udp4');
+        udp.send(Buffer.alloc(48, 1), ${UDP_PORT + 1}, '${localAddress}', () => udp.send(Buffer.alloc(16, 1), ${UDP_PORT + 1}, '${localAddress}', () => udp.close()));
+      `;
+      const sent = await network.exec(peerNs, process.execPath, ['-e', script], { timeout: 10_000 });
+      expect(sent.exitCode, String(sent.stderr)).toBe(0);
+      expect(await waitFor(() => records.length > 0, 5_000)).toBe(true);
+    } finally {
+      await source.close();
+    }
+    expect(records).toHaveLength(1);
+    expect(records[0].exportReason).toBe('idle');
+    expect(records[0].features).toBeInstanceOf(Float64Array);
+    expect(records[0].features[2]).toBe(2);
+    expect(records[0].features[4]).toBe(64);
+  });
 });
