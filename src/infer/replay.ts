@@ -128,7 +128,7 @@ export async function replayCapture(path: string, options: ReplayOptions): Promi
       }
       tally.flows++;
       if (record.startUs < tally.firstPacketUs) tally.firstPacketUs = record.startUs;
-      if (scorer.stats().queuedWindows >= scorer.options.maxQueuedWindows - 1) await scorer.waitForQueueBelow();
+      if (scorer.queuedWindows >= scorer.options.maxQueuedWindows - 1) await scorer.waitForQueueBelow();
       scorer.submit(record);
     }
     exported.length = 0;

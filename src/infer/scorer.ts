@@ -142,6 +142,11 @@ export class Scorer extends Component {
     };
   }
 
+  /** Windows waiting for or in scoring; what `maxQueuedWindows` bounds. */
+  get queuedWindows(): number {
+    return this.#queuedWindows;
+  }
+
   /** Up to `limit` recent verdicts, newest first. */
   recentVerdicts(limit?: number): Verdict[] {
     return this.#recent.list(limit);
