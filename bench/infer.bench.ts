@@ -2,9 +2,9 @@
  * Inference benchmark: scoring throughput of one worker, flow export → verdict latency at a
  * fixed flow rate, and the main thread's event-loop delay while it runs.
  *
- * Uses the shipped model (models/flowguard-default.onnx, or the first .onnx there); without one
- * it builds a random-weight model of the reference system's size (LSTM 64, LSTM 32, dense 16,
- * dense 1 over 10 × 68) with Debian's PyTorch.
+ * Uses the shipped model: models/flowguard-default.onnx, or the first .onnx there. Without one it
+ * builds a random-weight model of the reference system's size with Debian's PyTorch (LSTM 64,
+ * LSTM 32, dense 16, dense 1 over 10 × 68).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

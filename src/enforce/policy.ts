@@ -19,7 +19,7 @@ export { PolicyOptionsSchema, type PolicyOptions, type PolicyOptionsInput } from
 /** 'block': enforce it. 'would-block': recorded only (dry-run or a tripped guard). 'refused': a protected address. */
 export type DecisionOutcome = 'block' | 'would-block' | 'refused';
 
-/** Which rule crossed its threshold. */
+/** Rule that crossed its threshold. */
 export type DecisionRule = 'flow-ratio' | 'packet-volume';
 
 /** Evidence of a policy decision: the enforcement contract's fields plus the rule that fired. */
@@ -93,7 +93,7 @@ const NOTHING: PolicyResult = Object.freeze({ decisions: [], events: [] }) as un
  *   the window's packets ≥ `attackRatio`, and their mean probability ≥ `volume.minMeanProbability`.
  *   It catches floods that make few flows (an ICMP echo flood is one long flow, exported only by
  *   the active timeout). A single large benign transfer that the model misjudges can trip it,
- *   which is why it asks for a higher mean probability.
+ *   which is why it requires a higher mean probability.
  */
 export class Policy {
   readonly options: Readonly<PolicyOptions>;

@@ -42,7 +42,7 @@ export function makeFixtureModel(options: { name?: string; version?: string; mod
 
 let nextId = 1;
 
-/** A flow record with every feature set to `fill` (and overrides by feature name). */
+/** Builds a flow record with every feature set to `fill`, then the overrides by feature name. */
 export function makeFlowRecord(overrides: Partial<FlowRecord> & { featureValues?: Record<string, number>; fill?: number } = {}): FlowRecord {
   const features = new Float64Array(FEATURE_COUNT).fill(overrides.fill ?? 10);
   for (const [name, value] of Object.entries(overrides.featureValues ?? {})) {
