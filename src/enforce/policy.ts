@@ -73,6 +73,17 @@ export const PolicyStateSchema = Type.Object({
 
 export type PolicyState = Static<typeof PolicyStateSchema>;
 
+/** What the policy holds about one source group, for the API's source report. */
+export interface SourceDescription {
+  source: string;
+  /** Level the next block would start at (0 = no remembered offence). */
+  escalationLevel: number;
+  blocked: boolean;
+  /** Flow time before which the source is not decided again, ms; 0 when none. */
+  quietUntilMs: number;
+  window: WindowSummary | undefined;
+}
+
 interface SourceState {
   window: SourceWindow;
   firstSeenUs: number;
@@ -144,7 +155,7 @@ export class Policy {
 
     let state = this.#sources.get(source);
     if (state === undefined) {
-      state = { window: new SourceWindow(this.options.window.maxFlows, this.options.window.durationMs), firstSeenUs: verdict.startUs, quietUntilUs: 0 };
+      state = this.#newSourceState(verdict.startUs, 0);
       this.#sources.set(source, state);
     }
     if (verdict.startUs < state.firstSeenUs) state.firstSeenUs = verdict.startUs;
@@ -271,11 +282,35 @@ export class Policy {
     return specialRangeOf(address) ?? specialRangeOf(network);
   }
 
-  /** Forgets a block that ended early (manual unblock); the source may be decided again at once. */
-  release(target: string): void {
+  /**
+   * Forgets a block that ended early (a manual unblock). The target is not decided again before
+   * `graceUntilMs` (flow time, ms since the Unix epoch); by default it may be decided at once.
+   */
+  release(target: string, options: { graceUntilMs?: number } = {}): void {
     this.#guards.release(target);
+    const quietUntilUs = (options.graceUntilMs ?? 0) * 1000;
     const state = this.#sources.peek(target);
-    if (state !== undefined) state.quietUntilUs = 0;
+    if (state !== undefined) state.quietUntilUs = quietUntilUs;
+    else if (quietUntilUs > 0) this.#sources.set(target, this.#newSourceState(Number.POSITIVE_INFINITY, quietUntilUs));
+  }
+
+  /** The policy's view of one address or group: its group, window, escalation level and quiet time. */
+  describeSource(address: string, nowMs: number): SourceDescription | undefined {
+    const parsed = parseAddress(address.split('/')[0]);
+    if (parsed === undefined) return undefined;
+    const source = parsed.kind() === 'ipv4' ? parsed.toString() : prefixOf(parsed, this.options.ipv6PrefixLength);
+    const state = this.#sources.peek(source);
+    return {
+      source,
+      escalationLevel: this.#escalation.levelAt(source, nowMs),
+      blocked: this.#guards.isActive(source, nowMs),
+      quietUntilMs: state === undefined ? 0 : state.quietUntilUs / 1000,
+      window: state?.window.summarize(),
+    };
+  }
+
+  #newSourceState(firstSeenUs: number, quietUntilUs: number): SourceState {
+    return { window: new SourceWindow(this.options.window.maxFlows, this.options.window.durationMs), firstSeenUs, quietUntilUs };
   }
 
   /** Operator reset after a guard tripped: enforcement resumes with the next decision. */
@@ -307,8 +342,7 @@ export class Policy {
     this.#escalation.restore(state.escalation);
     this.#guards.restore(state.activeBlocks);
     for (const block of state.activeBlocks) {
-      const sourceState = { window: new SourceWindow(this.options.window.maxFlows, this.options.window.durationMs), firstSeenUs: Number.POSITIVE_INFINITY, quietUntilUs: block.expiresAtMs * 1000 };
-      this.#sources.set(block.target, sourceState);
+      this.#sources.set(block.target, this.#newSourceState(Number.POSITIVE_INFINITY, block.expiresAtMs * 1000));
     }
     if (state.trippedGuard) this.#tripped = { ...state.trippedGuard, guard: state.trippedGuard.guard as GuardName };
   }
