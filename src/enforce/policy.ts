@@ -7,7 +7,7 @@ import { parseOptions } from '../infer/parse-options.ts';
 import { ModelError } from '../errors/model.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { BlockEvidence, BlockRequest } from './block.ts';
-import { CidrList, parseAddress, prefixOf, specialRangeOf, type ProtectedReason } from './policy-address.ts';
+import { CidrList, parseAddress, sourceGroupOf, specialRangeOf, type ProtectedReason } from './policy-address.ts';
 import { PolicyOptionsSchema, type PolicyOptions, type PolicyOptionsInput } from './policy-options.ts';
 import { SourceWindow, type WindowSummary } from './policy-source-window.ts';
 import { Escalation } from './policy-escalation.ts';
@@ -149,9 +149,8 @@ export class Policy {
   /** Feeds one verdict; returns the decisions and events it caused (usually none). */
   observe(verdict: Verdict): PolicyResult {
     this.#counts.verdicts++;
-    const address = parseAddress(verdict.srcAddr);
-    if (address === undefined) return NOTHING;
-    const source = address.kind() === 'ipv4' ? address.toString() : prefixOf(address, this.options.ipv6PrefixLength);
+    const source = sourceGroupOf(verdict.srcAddr, this.options.ipv6PrefixLength);
+    if (source === undefined) return NOTHING;
 
     let state = this.#sources.get(source);
     if (state === undefined) {
@@ -181,7 +180,7 @@ export class Policy {
     const rule = this.#ruleCrossed(summary);
     if (rule === undefined) return events ? { decisions: [], events } : NOTHING;
 
-    const result = this.#decide(source, address, rule, summary, verdict, state);
+    const result = this.#decide(source, rule, summary, verdict, state);
     if (events) result.events.unshift(...events);
     return result;
   }
@@ -212,7 +211,7 @@ export class Policy {
     return undefined;
   }
 
-  #decide(source: string, address: NonNullable<ReturnType<typeof parseAddress>>, rule: DecisionRule, summary: WindowSummary, verdict: Verdict, state: SourceState): PolicyResult {
+  #decide(source: string, rule: DecisionRule, summary: WindowSummary, verdict: Verdict, state: SourceState): PolicyResult {
     const nowUs = verdict.endUs;
     const nowMs = nowUs / 1000;
     const level = this.#escalation.levelAt(source, nowMs);
@@ -243,7 +242,7 @@ export class Policy {
     const decision: PolicyDecision = { outcome: 'block', reason: rule, rule, source, request, decidedAtUs: nowUs, firstSeenUs: state.firstSeenUs };
     const events: PolicyEvent[] = [];
 
-    const protectedReason = this.#protectedReason(address, source);
+    const protectedReason = this.#protectedReason(verdict.srcAddr, source);
     if (protectedReason !== undefined) {
       decision.outcome = 'refused';
       decision.reason = protectedReason;
@@ -274,7 +273,8 @@ export class Policy {
     return { decisions: [decision], events };
   }
 
-  #protectedReason(address: NonNullable<ReturnType<typeof parseAddress>>, source: string): ProtectedReason | undefined {
+  #protectedReason(srcAddr: string, source: string): ProtectedReason | undefined {
+    const address = parseAddress(srcAddr)!;
     const length = Number(source.split('/')[1] ?? (address.kind() === 'ipv4' ? 32 : 128));
     const network = parseAddress(source.split('/')[0])!;
     if (this.#allowlist.overlaps(network, length)) return 'allowlist';
@@ -296,9 +296,8 @@ export class Policy {
 
   /** The policy's view of one address or group: its group, window, escalation level and quiet time. */
   describeSource(address: string, nowMs: number): SourceDescription | undefined {
-    const parsed = parseAddress(address.split('/')[0]);
-    if (parsed === undefined) return undefined;
-    const source = parsed.kind() === 'ipv4' ? parsed.toString() : prefixOf(parsed, this.options.ipv6PrefixLength);
+    const source = sourceGroupOf(address.split('/')[0], this.options.ipv6PrefixLength);
+    if (source === undefined) return undefined;
     const state = this.#sources.peek(source);
     return {
       source,
