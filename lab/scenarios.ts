@@ -3,6 +3,7 @@ import type { ResultPromise } from 'execa';
 import { labError } from '../src/errors/lab.ts';
 import { assertLabAddress } from './addresses.ts';
 import type { AttackToolResult, HttpAttackConfig } from './attacks/attack-config.ts';
+import { STARTED_LINE } from './attacks/http-flood-common.ts';
 import { nsSpawn } from './exec.ts';
 import { SeededRandom } from './random.ts';
 import { REPO_ROOT, type LabHost, type LabTopology } from './topology.ts';
@@ -237,6 +238,7 @@ export interface AttackHostOutcome {
   host: string;
   address: string;
   command: string[];
+  /** When the tool reported it was sending (TypeScript tools), else when it was spawned. */
   startedAtMs: number;
   endedAtMs: number;
   exitCode: number | undefined;
@@ -269,8 +271,13 @@ export interface RunningAttack {
   stop(): Promise<AttackOutcome>;
 }
 
-/** Extra time a tool gets past its duration before the runner kills it. */
+/**
+ * Extra time a tool gets past its duration before the runner kills it. The TypeScript tools time
+ * their duration from their own start, and loading them through tsx takes seconds on a loaded
+ * machine, so they get more.
+ */
 const KILL_GRACE_MS = 1_000;
+const TYPESCRIPT_TOOL_KILL_GRACE_MS = 15_000;
 
 export interface StartAttackOptions {
   seed?: number;
@@ -299,21 +306,24 @@ export function startAttack(topology: LabTopology, scenarioName: string, overrid
   const random = new SeededRandom(options.seed ?? 1);
 
   const startedAtMs = Date.now();
-  const children: { host: LabHost; command: string[]; child: ResultPromise; startedAtMs: number; output: { tail: string } }[] = [];
+  const children: { host: LabHost; command: string[]; child: ResultPromise; spawnedAtMs: number; output: { tail: string; startedAtMs: number } }[] = [];
   for (const host of hosts) {
     const { command, args } = scenario.command({ topology, host, parameters, seed: random.derive(host.name) });
-    const output = { tail: '' };
-    const child = nsSpawn(host.namespace, command, args, { timeoutMs: parameters.durationS * 1_000 + KILL_GRACE_MS, cwd: REPO_ROOT });
+    const output = { tail: '', startedAtMs: 0 };
+    const grace = scenario.tool.endsWith('.ts') ? TYPESCRIPT_TOOL_KILL_GRACE_MS : KILL_GRACE_MS;
+    const child = nsSpawn(host.namespace, command, args, { timeoutMs: parameters.durationS * 1_000 + grace, cwd: REPO_ROOT });
     const append = (chunk: Buffer) => {
-      output.tail = (output.tail + chunk.toString()).slice(-2_000);
+      const text = chunk.toString();
+      if (output.startedAtMs === 0 && text.includes(STARTED_LINE)) output.startedAtMs = Date.now();
+      output.tail = (output.tail + text).slice(-2_000);
     };
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
-    children.push({ host, command: [command, ...args], child, startedAtMs: Date.now(), output });
+    children.push({ host, command: [command, ...args], child, spawnedAtMs: Date.now(), output });
   }
 
   const done = Promise.all(
-    children.map(async ({ host, command, child, startedAtMs: hostStart, output }): Promise<AttackHostOutcome> => {
+    children.map(async ({ host, command, child, spawnedAtMs, output }): Promise<AttackHostOutcome> => {
       const result = await child;
       const endedAtMs = Date.now();
       const resultLine = output.tail.split('\n').reverse().find((line) => line.startsWith('{"type":"result"'));
@@ -321,7 +331,7 @@ export function startAttack(topology: LabTopology, scenarioName: string, overrid
         host: host.name,
         address: host.ipv4,
         command,
-        startedAtMs: hostStart,
+        startedAtMs: output.startedAtMs || spawnedAtMs,
         endedAtMs,
         exitCode: result.exitCode,
         signal: result.signal,

@@ -1,10 +1,17 @@
 import type { AttackToolResult, HttpAttackConfig } from './attack-config.ts';
 import { assertLabAddress } from '../addresses.ts';
 
-/** Reads the JSON configuration argument and checks the target lies inside the lab. */
+/** Line a tool prints once it is loaded and about to send; the runner times the attack from it. */
+export const STARTED_LINE = '{"type":"started"}';
+
+/**
+ * Reads the JSON configuration argument, checks the target lies inside the lab and prints
+ * `STARTED_LINE`.
+ */
 export function readAttackConfig(tool: string): HttpAttackConfig {
   const config = JSON.parse(process.argv[2] ?? '{}') as HttpAttackConfig;
   assertLabAddress(config.targetAddress, tool);
+  process.stdout.write(`${STARTED_LINE}\n`);
   return config;
 }
 

@@ -43,7 +43,7 @@ const MIN_CHUNK_BYTES = 64 * 1024;
  * Streams a pcap or pcapng file (chosen by magic number, never by extension), decodes every
  * record into one reused packet and calls `onPacket` synchronously for each decoded frame.
  *
- * Malformed frames are counted by skip reason and not delivered; non-IP frames are delivered
+ * Malformed frames are counted by skip reason and not delivered. Non-IP frames are delivered
  * with ipVersion 0, so `packetsRead` equals the number of records tcpdump reads. An invalid
  * file header or an unsupported link type rejects with a coded error; a file cut inside a
  * record or corrupt after its header resolves with every whole record and a warning.

@@ -222,7 +222,7 @@ function decodeLoopback(linkType: number, bytes: Uint8Array, offset: number, end
 
 /**
  * NFLOG: a 4-byte header (family, version, resource id) then type-length-value attributes in
- * the capturing host's byte order, each padded to 4 bytes; NFULA_PAYLOAD holds the IP packet.
+ * the capturing host's byte order, each padded to 4 bytes. NFULA_PAYLOAD contains the IP packet.
  * Lengths are read little-endian first (every Linux host that writes NFLOG today) and
  * big-endian when the little-endian value cannot be right.
  */

@@ -43,10 +43,22 @@ export function prefixOf(address: ParsedAddress, prefixLength: number): string {
  * Returns undefined for text that is not an address.
  */
 export function sourceGroupOf(text: string, ipv6PrefixLength: number): string | undefined {
+  // Fast path for the dotted quads flow records carry: this runs once per flow.
+  if (!text.includes(':')) return ipaddr.IPv4.isValidFourPartDecimal(text) ? text : undefined;
+  const cacheKey = `${ipv6PrefixLength} ${text}`;
+  const cached = ipv6GroupCache.get(cacheKey);
+  if (cached !== undefined) return cached;
   const address = parseAddress(text);
   if (address === undefined) return undefined;
-  return address.kind() === 'ipv4' ? address.toString() : prefixOf(address, ipv6PrefixLength);
+  const group = address.kind() === 'ipv4' ? address.toString() : prefixOf(address, ipv6PrefixLength);
+  // Bound: cleared when full, which costs a few parses and nothing else.
+  if (ipv6GroupCache.size >= IPV6_GROUP_CACHE_SIZE) ipv6GroupCache.clear();
+  ipv6GroupCache.set(cacheKey, group);
+  return group;
 }
+
+const IPV6_GROUP_CACHE_SIZE = 4096;
+const ipv6GroupCache = new Map<string, string>();
 
 /** Why an address may never be blocked, whatever the model says. */
 export type ProtectedReason = 'allowlist' | 'own-address' | 'loopback' | 'link-local' | 'multicast' | 'unspecified' | 'broadcast';

@@ -51,7 +51,7 @@ export class BlockGuards {
     return block !== undefined && block.expiresAtMs > nowMs;
   }
 
-  /** The first guard that one more block of `target` at `nowMs` would break. */
+  /** Returns the first guard that one more block of `target` at `nowMs` would break. */
   check(target: string, nowMs: number): GuardBreach | undefined {
     this.#expire(nowMs);
     const options = this.#options;

@@ -1,6 +1,6 @@
 import type { Verdict } from '../infer/verdict.ts';
 
-/** What the rules see of one source's window. */
+/** Summary of one source's window, as the rules see it. */
 export interface WindowSummary {
   flows: number;
   attackFlows: number;

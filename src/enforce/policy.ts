@@ -7,7 +7,7 @@ import { parseOptions } from '../infer/parse-options.ts';
 import { ModelError } from '../errors/model.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { BlockEvidence, BlockRequest } from './block.ts';
-import { CidrList, parseAddress, prefixOf, specialRangeOf, type ProtectedReason } from './policy-address.ts';
+import { CidrList, parseAddress, sourceGroupOf, specialRangeOf, type ProtectedReason } from './policy-address.ts';
 import { PolicyOptionsSchema, type PolicyOptions, type PolicyOptionsInput } from './policy-options.ts';
 import { SourceWindow, type WindowSummary } from './policy-source-window.ts';
 import { Escalation } from './policy-escalation.ts';
@@ -19,7 +19,7 @@ export { PolicyOptionsSchema, type PolicyOptions, type PolicyOptionsInput } from
 /** 'block': enforce it. 'would-block': recorded only (dry-run or a tripped guard). 'refused': a protected address. */
 export type DecisionOutcome = 'block' | 'would-block' | 'refused';
 
-/** Which rule crossed its threshold. */
+/** Rule that crossed its threshold. */
 export type DecisionRule = 'flow-ratio' | 'packet-volume';
 
 /** Evidence of a policy decision: the enforcement contract's fields plus the rule that fired. */
@@ -73,6 +73,17 @@ export const PolicyStateSchema = Type.Object({
 
 export type PolicyState = Static<typeof PolicyStateSchema>;
 
+/** What the policy holds about one source group, for the API's source report. */
+export interface SourceDescription {
+  source: string;
+  /** Level the next block would start at (0 = no remembered offence). */
+  escalationLevel: number;
+  blocked: boolean;
+  /** Flow time before which the source is not decided again, ms; 0 when none. */
+  quietUntilMs: number;
+  window: WindowSummary | undefined;
+}
+
 interface SourceState {
   window: SourceWindow;
   firstSeenUs: number;
@@ -93,7 +104,7 @@ const NOTHING: PolicyResult = Object.freeze({ decisions: [], events: [] }) as un
  *   the window's packets ≥ `attackRatio`, and their mean probability ≥ `volume.minMeanProbability`.
  *   It catches floods that make few flows (an ICMP echo flood is one long flow, exported only by
  *   the active timeout). A single large benign transfer that the model misjudges can trip it,
- *   which is why it asks for a higher mean probability.
+ *   which is why it requires a higher mean probability.
  */
 export class Policy {
   readonly options: Readonly<PolicyOptions>;
@@ -138,13 +149,12 @@ export class Policy {
   /** Feeds one verdict; returns the decisions and events it caused (usually none). */
   observe(verdict: Verdict): PolicyResult {
     this.#counts.verdicts++;
-    const address = parseAddress(verdict.srcAddr);
-    if (address === undefined) return NOTHING;
-    const source = address.kind() === 'ipv4' ? address.toString() : prefixOf(address, this.options.ipv6PrefixLength);
+    const source = sourceGroupOf(verdict.srcAddr, this.options.ipv6PrefixLength);
+    if (source === undefined) return NOTHING;
 
     let state = this.#sources.get(source);
     if (state === undefined) {
-      state = { window: new SourceWindow(this.options.window.maxFlows, this.options.window.durationMs), firstSeenUs: verdict.startUs, quietUntilUs: 0 };
+      state = this.#newSourceState(verdict.startUs, 0);
       this.#sources.set(source, state);
     }
     if (verdict.startUs < state.firstSeenUs) state.firstSeenUs = verdict.startUs;
@@ -170,7 +180,7 @@ export class Policy {
     const rule = this.#ruleCrossed(summary);
     if (rule === undefined) return events ? { decisions: [], events } : NOTHING;
 
-    const result = this.#decide(source, address, rule, summary, verdict, state);
+    const result = this.#decide(source, rule, summary, verdict, state);
     if (events) result.events.unshift(...events);
     return result;
   }
@@ -201,7 +211,7 @@ export class Policy {
     return undefined;
   }
 
-  #decide(source: string, address: NonNullable<ReturnType<typeof parseAddress>>, rule: DecisionRule, summary: WindowSummary, verdict: Verdict, state: SourceState): PolicyResult {
+  #decide(source: string, rule: DecisionRule, summary: WindowSummary, verdict: Verdict, state: SourceState): PolicyResult {
     const nowUs = verdict.endUs;
     const nowMs = nowUs / 1000;
     const level = this.#escalation.levelAt(source, nowMs);
@@ -232,7 +242,7 @@ export class Policy {
     const decision: PolicyDecision = { outcome: 'block', reason: rule, rule, source, request, decidedAtUs: nowUs, firstSeenUs: state.firstSeenUs };
     const events: PolicyEvent[] = [];
 
-    const protectedReason = this.#protectedReason(address, source);
+    const protectedReason = this.#protectedReason(verdict.srcAddr, source);
     if (protectedReason !== undefined) {
       decision.outcome = 'refused';
       decision.reason = protectedReason;
@@ -263,7 +273,8 @@ export class Policy {
     return { decisions: [decision], events };
   }
 
-  #protectedReason(address: NonNullable<ReturnType<typeof parseAddress>>, source: string): ProtectedReason | undefined {
+  #protectedReason(srcAddr: string, source: string): ProtectedReason | undefined {
+    const address = parseAddress(srcAddr)!;
     const length = Number(source.split('/')[1] ?? (address.kind() === 'ipv4' ? 32 : 128));
     const network = parseAddress(source.split('/')[0])!;
     if (this.#allowlist.overlaps(network, length)) return 'allowlist';
@@ -271,11 +282,34 @@ export class Policy {
     return specialRangeOf(address) ?? specialRangeOf(network);
   }
 
-  /** Forgets a block that ended early (manual unblock); the source may be decided again at once. */
-  release(target: string): void {
+  /**
+   * Forgets a block that ended early (a manual unblock). The target is not decided again before
+   * `graceUntilMs` (flow time, ms since the Unix epoch); by default it may be decided at once.
+   */
+  release(target: string, options: { graceUntilMs?: number } = {}): void {
     this.#guards.release(target);
+    const quietUntilUs = (options.graceUntilMs ?? 0) * 1000;
     const state = this.#sources.peek(target);
-    if (state !== undefined) state.quietUntilUs = 0;
+    if (state !== undefined) state.quietUntilUs = quietUntilUs;
+    else if (quietUntilUs > 0) this.#sources.set(target, this.#newSourceState(Number.POSITIVE_INFINITY, quietUntilUs));
+  }
+
+  /** The policy's view of one address or group: its group, window, escalation level and quiet time. */
+  describeSource(address: string, nowMs: number): SourceDescription | undefined {
+    const source = sourceGroupOf(address.split('/')[0], this.options.ipv6PrefixLength);
+    if (source === undefined) return undefined;
+    const state = this.#sources.peek(source);
+    return {
+      source,
+      escalationLevel: this.#escalation.levelAt(source, nowMs),
+      blocked: this.#guards.isActive(source, nowMs),
+      quietUntilMs: state === undefined ? 0 : state.quietUntilUs / 1000,
+      window: state?.window.summarize(),
+    };
+  }
+
+  #newSourceState(firstSeenUs: number, quietUntilUs: number): SourceState {
+    return { window: new SourceWindow(this.options.window.maxFlows, this.options.window.durationMs), firstSeenUs, quietUntilUs };
   }
 
   /** Operator reset after a guard tripped: enforcement resumes with the next decision. */
@@ -307,8 +341,7 @@ export class Policy {
     this.#escalation.restore(state.escalation);
     this.#guards.restore(state.activeBlocks);
     for (const block of state.activeBlocks) {
-      const sourceState = { window: new SourceWindow(this.options.window.maxFlows, this.options.window.durationMs), firstSeenUs: Number.POSITIVE_INFINITY, quietUntilUs: block.expiresAtMs * 1000 };
-      this.#sources.set(block.target, sourceState);
+      this.#sources.set(block.target, this.#newSourceState(Number.POSITIVE_INFINITY, block.expiresAtMs * 1000));
     }
     if (state.trippedGuard) this.#tripped = { ...state.trippedGuard, guard: state.trippedGuard.guard as GuardName };
   }

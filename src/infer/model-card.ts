@@ -12,7 +12,7 @@ export const PROTOCOL_FEATURE = 'Protocol';
 
 /**
  * Description of a trained model, stored as JSON beside the `.onnx` file. The graph scales its
- * input itself, so the runtime feeds raw feature values; `scaler.min` is still needed here
+ * input itself, so the runtime feeds raw feature values. The runtime still reads `scaler.min`,
  * because padding rows equal to it scale to exactly 0 inside the graph.
  */
 export interface ModelCard {
@@ -36,7 +36,7 @@ export interface ModelCard {
   [extra: string]: unknown;
 }
 
-/** What the runtime supplies; a card that asks for something else is rejected. */
+/** Inputs the runtime supplies; a card that requests anything else is rejected. */
 export interface RuntimeExpectation {
   flowMeterMode: FlowMeterMode;
   windowLength: number;

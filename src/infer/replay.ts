@@ -25,7 +25,7 @@ export interface ReplayOptions {
   logger?: Logger;
 }
 
-/** What the replay decided for one source group. */
+/** Outcome of the replay for one source group. */
 export interface ReplaySource {
   /** IPv4 address, or the IPv6 prefix the policy groups by. */
   address: string;
@@ -128,7 +128,7 @@ export async function replayCapture(path: string, options: ReplayOptions): Promi
       }
       tally.flows++;
       if (record.startUs < tally.firstPacketUs) tally.firstPacketUs = record.startUs;
-      if (scorer.stats().queuedWindows >= scorer.options.maxQueuedWindows - 1) await scorer.waitForQueueBelow();
+      if (scorer.queuedWindows >= scorer.options.maxQueuedWindows - 1) await scorer.waitForQueueBelow();
       scorer.submit(record);
     }
     exported.length = 0;
@@ -180,13 +180,15 @@ export async function replayCapture(path: string, options: ReplayOptions): Promi
 
 function toReplaySource(address: string, tally: SourceTally): ReplaySource {
   const first = tally.first;
+  let decision: ReplaySource['decision'] = 'none';
+  if (first !== undefined) decision = first.outcome === 'refused' ? 'refused' : 'block';
   return {
     address,
     flows: tally.flows,
     scoredFlows: tally.scoredFlows,
     attackFlows: tally.attackFlows,
     attackRatio: tally.scoredFlows === 0 ? 0 : tally.attackFlows / tally.scoredFlows,
-    decision: first === undefined ? 'none' : first.outcome === 'refused' ? 'refused' : 'block',
+    decision,
     reason: first?.reason ?? null,
     rule: first?.rule ?? null,
     decisionAfterMs: first === undefined ? null : (first.decidedAtUs - tally.firstPacketUs) / 1000,

@@ -15,7 +15,7 @@ import { ScorerOptionsSchema, type ScorerOptions, type ScorerOptionsInput } from
 import type { FromWorkerMessage, ToWorkerMessage } from './scoring-protocol.ts';
 import type { Verdict } from './verdict.ts';
 
-/** What became of a flow handed to `submit()`. */
+/** Outcome of a flow handed to `submit()`. */
 export type SubmitResult = 'queued' | 'dropped' | 'non-finite' | 'closed';
 
 /** A window waiting for its probability: the flow it ends with and when it was submitted. */
@@ -73,7 +73,7 @@ const TOTAL_BYTE_FEATURES = [FEATURE_INDEX['Total Length of Fwd Packets'], FEATU
  * Events: 'verdicts' (Verdict[], one array per scored batch), 'model' ({ modelVersion }) after a
  * swap, 'error' when the worker dies.
  *
- * Batching: a batch is sent when it holds `maxBatchSize` windows, `flushDelayMs` after its
+ * Batching: a batch is sent when it contains `maxBatchSize` windows, `flushDelayMs` after its
  * first window, or at the end of the event-loop turn when the worker has nothing to do.
  * Bound: `maxQueuedWindows` windows may wait or be in scoring; a flow submitted past that still
  * joins its source's history, but its window is dropped and counted (`droppedWindows`).
@@ -140,6 +140,11 @@ export class Scorer extends Component {
       sources: this.#builder?.sourceCount ?? 0,
       verdictLogDroppedLines: this.#verdictLog?.droppedLines ?? 0,
     };
+  }
+
+  /** Windows waiting for or in scoring; what `maxQueuedWindows` bounds. */
+  get queuedWindows(): number {
+    return this.#queuedWindows;
   }
 
   /** Up to `limit` recent verdicts, newest first. */

@@ -17,9 +17,14 @@ export interface WindowBuilderOptions {
 /** Outcome of appending one flow: its window was written, or the flow was rejected. */
 export type AppendResult = 'ok' | 'non-finite';
 
-/** The last `windowLength` raw rows of one source group, oldest overwritten first. */
+/** The last `windowLength` flows of one source group, oldest overwritten first. */
 interface SourceHistory {
-  rows: Float32Array;
+  /** All 79 values of each stored flow, so a model with another feature list can read them. */
+  raw: Float32Array;
+  /** The same rows projected to the current card's features, copied into windows as they are. */
+  projected: Float32Array;
+  /** Card generation `projected` was built for. */
+  generation: number;
   /** Rows stored so far, capped at windowLength. */
   count: number;
   /** Slot the next row goes to. */
@@ -33,7 +38,7 @@ interface SourceHistory {
  *
  * Bounds: `maxSources` groups in an LRU; a forgotten group starts again from a padded window,
  * which is what a model sees for a new source, so eviction under a flood of sources only costs
- * history. Rows are stored raw (all 78 features plus protocol), so a model swapped in with
+ * history. Rows are also stored raw (all 78 features plus protocol), so a model swapped in with
  * another feature list reads the same histories.
  */
 export class WindowBuilder {
@@ -41,10 +46,11 @@ export class WindowBuilder {
   readonly #histories: LRUCache<string, SourceHistory>;
   #featureCount = 0;
   #ipv6PrefixLength = 64;
+  #generation = 0;
   /** Slot in the raw row of each model input, in the card's order. */
   #projection = new Int32Array(0);
   #padding = new Float32Array(0);
-  #row = new Float32Array(RAW_ROW_LENGTH);
+  readonly #row = new Float32Array(RAW_ROW_LENGTH);
 
   constructor(card: ModelCard, options: WindowBuilderOptions) {
     this.windowLength = options.windowLength;
@@ -74,6 +80,7 @@ export class WindowBuilder {
       name === PROTOCOL_FEATURE ? PROTOCOL_SLOT : FEATURE_INDEX[name as FeatureName],
     );
     this.#padding = Float32Array.from(card.scaler.min);
+    this.#generation++;
   }
 
   /** Group a source address falls in: the IPv4 address, or its IPv6 prefix. */
@@ -83,9 +90,8 @@ export class WindowBuilder {
 
   /**
    * Appends `record` to its source's history and writes its window into `target` at `offset`.
-   * A flow with NaN or ±Infinity in a model input is not stored (training dropped such rows,
-   * so later windows stay as training saw them) and gets 'non-finite'; so does a window whose
-   * older rows hold non-finite values under the current feature list.
+   * A flow with NaN or ±Infinity in a model input (after the cast to float32) is not stored,
+   * because training dropped such rows, and gets 'non-finite'.
    */
   append(record: FlowRecord, target: Float32Array, offset: number): AppendResult {
     const row = this.#row;
@@ -99,39 +105,78 @@ export class WindowBuilder {
     const key = this.groupOf(record.srcAddr);
     let history = this.#histories.get(key);
     if (history === undefined) {
-      history = { rows: new Float32Array(this.windowLength * RAW_ROW_LENGTH), count: 0, next: 0 };
+      history = {
+        raw: new Float32Array(this.windowLength * RAW_ROW_LENGTH),
+        projected: new Float32Array(this.windowSize),
+        generation: this.#generation,
+        count: 0,
+        next: 0,
+      };
       this.#histories.set(key, history);
+    } else if (history.generation !== this.#generation) {
+      this.#reproject(history);
     }
-    history.rows.set(row, history.next * RAW_ROW_LENGTH);
-    history.next = (history.next + 1) % this.windowLength;
+
+    const slot = history.next;
+    history.raw.set(row, slot * RAW_ROW_LENGTH);
+    const features = this.#featureCount;
+    const projected = history.projected;
+    const base = slot * features;
+    for (let f = 0; f < features; f++) projected[base + f] = row[projection[f]];
+    history.next = (slot + 1) % this.windowLength;
     if (history.count < this.windowLength) history.count++;
 
-    return this.#writeWindow(history, target, offset);
+    this.#writeWindow(history, target, offset);
+    return 'ok';
   }
 
-  #writeWindow(history: SourceHistory, target: Float32Array, offset: number): AppendResult {
+  #writeWindow(history: SourceHistory, target: Float32Array, offset: number): void {
     const features = this.#featureCount;
-    const paddingRows = this.windowLength - history.count;
     let out = offset;
-    for (let r = 0; r < paddingRows; r++) {
+    for (let r = history.count; r < this.windowLength; r++) {
       target.set(this.#padding, out);
       out += features;
     }
-    // The oldest stored row sits at `next` once the ring is full, at slot 0 before that.
-    let slot = history.count === this.windowLength ? history.next : 0;
-    const rows = history.rows;
-    const projection = this.#projection;
-    let finite = true;
-    for (let r = 0; r < history.count; r++) {
-      const base = slot * RAW_ROW_LENGTH;
-      for (let f = 0; f < features; f++) {
-        const value = rows[base + projection[f]];
-        if (!Number.isFinite(value)) finite = false;
-        target[out++] = value;
-      }
-      slot = (slot + 1) % this.windowLength;
+    const projected = history.projected;
+    if (history.count < this.windowLength) {
+      target.set(projected.subarray(0, history.count * features), out);
+      return;
     }
-    return finite ? 'ok' : 'non-finite';
+    // Full ring: the oldest row sits at `next`, so copy next..end, then 0..next.
+    const split = history.next * features;
+    target.set(projected.subarray(split), out);
+    target.set(projected.subarray(0, split), out + projected.length - split);
+  }
+
+  /**
+   * Rebuilds a history's projected rows for the current card, oldest first. Rows holding a
+   * non-finite value in one of the new card's inputs are left out, as if never stored.
+   */
+  #reproject(history: SourceHistory): void {
+    const length = this.windowLength;
+    const features = this.#featureCount;
+    const projection = this.#projection;
+    const oldest = history.count === length ? history.next : 0;
+    const raw = new Float32Array(length * RAW_ROW_LENGTH);
+    const projected = new Float32Array(length * features);
+    let kept = 0;
+    for (let r = 0; r < history.count; r++) {
+      const rawBase = ((oldest + r) % length) * RAW_ROW_LENGTH;
+      let finite = true;
+      for (let f = 0; f < features; f++) {
+        const value = history.raw[rawBase + projection[f]];
+        if (!Number.isFinite(value)) finite = false;
+        projected[kept * features + f] = value;
+      }
+      if (!finite) continue;
+      raw.set(history.raw.subarray(rawBase, rawBase + RAW_ROW_LENGTH), kept * RAW_ROW_LENGTH);
+      kept++;
+    }
+    history.raw = raw;
+    history.projected = projected;
+    history.count = kept;
+    history.next = kept % length;
+    history.generation = this.#generation;
   }
 
   /** Forgets every history (for tests and a full reset). */

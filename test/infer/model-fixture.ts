@@ -21,7 +21,7 @@ export interface FixtureModel {
  * Writes a small random-weight LSTM (ONNX, opset 17) and its card into a new temporary folder
  * with Debian's PyTorch. Protocol 17 drives the probability up, protocol 6 down.
  */
-export function makeFixtureModel(options: { name?: string; version?: string; mode?: string; seed?: number } = {}): FixtureModel {
+export function makeFixtureModel(options: { name?: string; version?: string; mode?: string; seed?: number; arch?: 'small' | 'reference' } = {}): FixtureModel {
   const dir = mkdtempSync(join(tmpdir(), 'fg-model-'));
   const featuresFile = join(dir, 'features.json');
   writeFileSync(featuresFile, JSON.stringify(FEATURE_NAMES));
@@ -29,6 +29,7 @@ export function makeFixtureModel(options: { name?: string; version?: string; mod
   execFileSync('/usr/bin/python3', [
     SCRIPT, dir, '--features', featuresFile, '--name', name,
     '--version', options.version ?? 'fixture-1', '--mode', options.mode ?? 'corrected', '--seed', String(options.seed ?? 7),
+    '--arch', options.arch ?? 'small',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   return {
     dir,
@@ -41,7 +42,7 @@ export function makeFixtureModel(options: { name?: string; version?: string; mod
 
 let nextId = 1;
 
-/** A flow record with every feature set to `fill` (and overrides by feature name). */
+/** Builds a flow record with every feature set to `fill`, then the overrides by feature name. */
 export function makeFlowRecord(overrides: Partial<FlowRecord> & { featureValues?: Record<string, number>; fill?: number } = {}): FlowRecord {
   const features = new Float64Array(FEATURE_COUNT).fill(overrides.fill ?? 10);
   for (const [name, value] of Object.entries(overrides.featureValues ?? {})) {

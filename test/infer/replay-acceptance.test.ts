@@ -22,7 +22,7 @@ const ATTACKERS: Record<string, string> = {
 
 const MODELS_DIR = join(REPO_ROOT, 'models');
 
-/** The shipped model: flowguard-default.onnx when present, else the only .onnx in models/. */
+/** Finds the shipped model: flowguard-default.onnx when present, else the first .onnx in models/. */
 function findShippedModel(): string | undefined {
   if (!existsSync(MODELS_DIR)) return undefined;
   const models = readdirSync(MODELS_DIR).filter((name) => name.endsWith('.onnx')).sort();

@@ -318,6 +318,25 @@ describe('policy escalation', () => {
   });
 });
 
+describe('policy operator actions', () => {
+  it('holds a released source back for the grace period', () => {
+    const policy = makePolicy({ block: { durationMs: 600_000 } });
+    expect(run(policy, series('203.0.113.60', 10, always('attack'))).decisions).toHaveLength(1);
+    policy.release('203.0.113.60', { graceUntilMs: T0_US / 1000 + 60_000 });
+    expect(run(policy, series('203.0.113.60', 10, always('attack'), { startMs: 30_000 })).decisions).toEqual([]);
+    expect(run(policy, series('203.0.113.60', 10, always('attack'), { startMs: 61_000 })).decisions).toHaveLength(1);
+  });
+
+  it('describes a source for the API', () => {
+    const policy = makePolicy();
+    run(policy, series('2001:db8:9:9::5', 12, always('attack')));
+    const description = policy.describeSource('2001:db8:9:9::77', T0_US / 1000 + 2000);
+    expect(description).toMatchObject({ source: '2001:db8:9:9::/64', escalationLevel: 1, blocked: true });
+    expect(description!.window!.flows).toBe(12);
+    expect(description!.quietUntilMs).toBeGreaterThan(T0_US / 1000);
+  });
+});
+
 describe('policy address grouping', () => {
   it('groups IPv6 sources by /64 and blocks the prefix', () => {
     const policy = makePolicy();

@@ -5,7 +5,7 @@ export const T0_US = 1_750_000_000_000_000;
 let nextId = 1;
 
 /**
- * One verdict for policy tables. `atMs` is the flow's end relative to T0; the flow lasts
+ * Builds one verdict for policy tables. `atMs` is the flow's end relative to T0; the flow lasts
  * `durationMs` (default 1 ms). Probability defaults to 0.95 for attack and 0.05 for benign.
  */
 export function verdict(

@@ -1,7 +1,7 @@
 import type { PacketCounts } from './capture-counters.ts';
 
 /** Configuration the live source passes to its capture process (JSON in argv[2]). */
-export interface LiveWorkerConfig {
+export interface CaptureProcessConfig {
   device: string;
   /** BPF filter expression; empty captures everything. */
   filter: string;
@@ -18,10 +18,10 @@ export interface LiveWorkerConfig {
 }
 
 /** Messages from the parent to the capture process. */
-export type LiveWorkerRequest = { type: 'close' };
+export type CaptureProcessRequest = { type: 'close' };
 
 /** Messages from the capture process to the parent. */
-export type LiveWorkerReply =
+export type CaptureProcessReply =
   | { type: 'ready'; linkType: number; capLinkType: string }
   | { type: 'open-failed'; message: string }
   | { type: 'unsupported-link-type'; capLinkType: string; linkType: number }
