@@ -1,0 +1,74 @@
+/**
+ * Capture-side consumer of the gateway: runs the flow meter inside the live-capture process, so
+ * per-packet work never crosses a process boundary, and ships finished flows to the gateway in
+ * batches. Loaded by `LivePacketSource` through its `consumer` option.
+ */
+import type { CapturePacketConsumer, CaptureConsumerMessage } from '../capture/capture-consumer.ts';
+import type { DecodedPacket } from '../capture/packet.ts';
+import { createFlowMeter, type FlowMeterOptions, type FlowMeterStats } from '../flows/index.ts';
+import type { FlowRecord } from '../flows/flow-record.ts';
+
+export interface FlowConsumerOptions {
+  flows: FlowMeterOptions;
+  /** Flows per message; a full batch is sent at once instead of waiting for the flush tick. */
+  batchFlows?: number;
+  /** Flows kept between two messages; beyond it new flows are dropped and counted. */
+  maxPendingFlows?: number;
+}
+
+/** What one message from the capture process carries. */
+export interface FlowBatchPayload {
+  flows: FlowRecord[];
+  /** Packets and wire bytes seen since the previous message. */
+  packets: number;
+  bytes: number;
+  meter: FlowMeterStats;
+  /** Flows dropped because the gateway fell behind, since the capture started. */
+  droppedFlows: number;
+}
+
+export function createCaptureConsumer(rawOptions: unknown): CapturePacketConsumer {
+  const options = rawOptions as FlowConsumerOptions;
+  const batchFlows = options.batchFlows ?? 512;
+  const maxPendingFlows = options.maxPendingFlows ?? 65_536;
+  let pending: FlowRecord[] = [];
+  let packets = 0;
+  let bytes = 0;
+  let droppedFlows = 0;
+  let lastPacketUs = 0;
+
+  const meter = createFlowMeter(options.flows, (record) => {
+    // Overflow policy: a full batch is flushed at once (onPacket returns true), so this bound is
+    // reached only when the parent stops reading; then new flows are dropped and counted.
+    if (pending.length >= maxPendingFlows) {
+      droppedFlows++;
+      return;
+    }
+    pending.push(record);
+  });
+
+  return {
+    onPacket(packet: DecodedPacket): boolean {
+      packets++;
+      bytes += packet.wireLength;
+      if (packet.timestampUs > lastPacketUs) lastPacketUs = packet.timestampUs;
+      meter.ingest(packet);
+      return pending.length >= batchFlows;
+    },
+    flush(final: boolean): CaptureConsumerMessage | undefined {
+      if (final) {
+        meter.flush();
+      } else {
+        // Live mode: wall-clock time also expires idle flows, so the last flow before silence
+        // is exported within one flush tick of its idle timeout.
+        meter.advanceTime(Math.max(lastPacketUs, Date.now() * 1000));
+      }
+      if (pending.length === 0 && packets === 0 && !final) return undefined;
+      const payload: FlowBatchPayload = { flows: pending, packets, bytes, meter: meter.stats, droppedFlows };
+      pending = [];
+      packets = 0;
+      bytes = 0;
+      return { payload };
+    },
+  };
+}
