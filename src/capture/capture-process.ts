@@ -11,6 +11,7 @@
  * from the gateway's event loop.
  */
 import { createRequire } from 'node:module';
+import { readInterfaceCounters } from './interface-counters.ts';
 import { linkTypeFromCapName, isSupportedLinkType } from './link-types.ts';
 import { PacketBatchWriter } from './packet-batch.ts';
 import { PacketDelivery } from './packet-delivery.ts';
@@ -116,8 +117,11 @@ async function main(): Promise<void> {
     delivery.deliver(linkType, CAPTURE_BUFFER, 0, capturedLength, capturedLength, timestampUs, 0, 0);
   });
 
+  // Interface counters are read right after the packet counts, in this process, so the two
+  // describe the same moment up to the packets still in the kernel ring.
   const sendCounts = (type: 'counts' | 'closed'): void => {
-    send({ type, counts: delivery.counters.snapshot(), truncatedPackets, droppedBatchPackets });
+    const counts = delivery.counters.snapshot();
+    send({ type, counts, truncatedPackets, droppedBatchPackets, interfaceCounters: readInterfaceCounters(config.device) });
   };
   const tick = setInterval(() => {
     flushConsumer(consumer, false);
@@ -141,7 +145,7 @@ async function main(): Promise<void> {
     closed = true;
   });
 
-  send({ type: 'ready', linkType, capLinkType });
+  send({ type: 'ready', linkType, capLinkType, interfaceCounters: readInterfaceCounters(config.device) });
 }
 
 main().catch((err: Error) => {

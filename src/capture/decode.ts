@@ -414,8 +414,8 @@ function findJumboPayloadLength(bytes: Uint8Array, pos: number, end: number): nu
 /**
  * Reads the transport header at `pos`. `ipPayload` is the IP-level byte count after the IP
  * headers. A header that the IP length cannot hold is malformed and skipped, unless the packet
- * is a first fragment (its transport header may continue in the next fragment). A header the
- * IP length holds but the snap length cut stays undecoded without a skip.
+ * is a first fragment (its transport header may continue in the next fragment). A header
+ * within the IP length that the snap length cut stays undecoded without a skip.
  */
 function decodeTransport(bytes: Uint8Array, pos: number, end: number, ipPayload: number, out: DecodedPacket): DecodeResult {
   const captured = end - pos;
