@@ -149,6 +149,62 @@ describe.skipIf(!namespacesAvailable)('live capture on a veth pair', () => {
     expect(messages.at(-1)?.final).toBe(true);
   });
 
+  it('accounts for every packet of a burst', async () => {
+    const burstPackets = 20_000;
+    let fromPeer = 0;
+    let handed = 0;
+    const source = new LivePacketSource({
+      device: localDevice,
+      flushIntervalMs: 20,
+      onPacket: (packet) => {
+        handed++;
+        if (packet.protocol === 17 && packet.dstPort === UDP_PORT + 1) fromPeer++;
+      },
+    });
+    await source.start();
+
+    // A 10 ms timer on this thread measures how late the event loop runs during the burst.
+    let maxTimerLateMs = 0;
+    let expected = performance.now() + 10;
+    const timer = setInterval(() => {
+      maxTimerLateMs = Math.max(maxTimerLateMs, performance.now() - expected);
+      expected = performance.now() + 10;
+    }, 10);
+    try {
+      // Bounded in count (20,000 datagrams) and time (the sender exits after 20 s at the latest).
+      const script = `
+        const udp = require('node:dgram').createSocket('udp4');
+        const payload = Buffer.alloc(64);
+        let sent = 0;
+        const sendBatch = () => {
+          for (let i = 0; i < 500 && sent < ${burstPackets}; i++, sent++) udp.send(payload, ${UDP_PORT + 1}, '${localAddress}');
+          if (sent < ${burstPackets}) setImmediate(sendBatch);
+          else setTimeout(() => process.exit(0), 200);
+        };
+        sendBatch();
+        setTimeout(() => process.exit(3), 20000);
+      `;
+      const result = await network.exec(peerNs, process.execPath, ['-e', script], { timeout: 30_000 });
+      expect(result.exitCode, String(result.stderr)).toBe(0);
+
+      // Every packet the interface counted is either seen or reported as lost.
+      const settled = () => {
+        const loss = source.captureLoss();
+        return loss.interfacePackets !== null && loss.packetsSeen + (loss.estimatedLostPackets ?? 0) >= loss.interfacePackets && handed === source.counts().packetsDecoded - loss.droppedBatchPackets;
+      };
+      expect(await waitFor(() => fromPeer > 0 && settled() && source.captureLoss().packetsSeen >= fromPeer, 10_000)).toBe(true);
+      const loss = source.captureLoss();
+      expect(loss.interfacePackets).toBeGreaterThanOrEqual(burstPackets);
+      expect(fromPeer + (loss.estimatedLostPackets ?? 0) + loss.droppedBatchPackets).toBeGreaterThanOrEqual(burstPackets);
+      process.stderr.write(
+        `live burst: ${fromPeer} of ${burstPackets} datagrams decoded, estimated loss ${loss.estimatedLostPackets}, main-thread timer at most ${Math.round(maxTimerLateMs)} ms late\n`,
+      );
+    } finally {
+      clearInterval(timer);
+      await source.close();
+    }
+  });
+
   it('rejects an interface that does not exist', async () => {
     const source = new LivePacketSource({ device: `fgnone${network.suffix}` });
     await expect(source.start()).rejects.toMatchObject({ code: 'FG_ERR_CAPTURE_LIVE_OPEN' });
