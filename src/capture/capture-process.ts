@@ -111,8 +111,8 @@ async function main(): Promise<void> {
   cap.on('packet', (capturedLength, truncated) => {
     if (closed) return;
     if (truncated) truncatedPackets++;
-    // cap does not expose the pcap header: the time is taken on delivery (immediate mode keeps
-    // that close to arrival) and the wire length is the captured length (snap length 65,535).
+    // NOTE: cap does not expose the pcap header, so the time is taken on delivery (immediate
+    // mode keeps that close to arrival) and the wire length is the captured length (snap 65,535).
     const timestampUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
     delivery.deliver(linkType, CAPTURE_BUFFER, 0, capturedLength, capturedLength, timestampUs, 0, 0);
   });

@@ -330,7 +330,8 @@ function decodeIPv6(bytes: Uint8Array, pos: number, end: number, frameStart: num
       case 135: // Mobility
       case 139: // HIP
       case 140: {
-        // Shim6
+        // Shim6. NOTE: an extension header cut by the snap length is skipped like a malformed
+        // one, because the upper-layer protocol stays unknown.
         if (end - headerEnd < 8) return SKIP_IPV6_EXTENSION_TRUNCATED;
         const length = (bytes[headerEnd + 1] + 1) << 3;
         if (end - headerEnd < length) return SKIP_IPV6_EXTENSION_TRUNCATED;

@@ -41,7 +41,7 @@ export interface LivePacketSourceOptions {
 /**
  * Capture loss estimated without pcap_stats, which cap 0.2.1 lacks. The interface's kernel
  * counters moved by `interfacePackets` (received plus sent, because libpcap captures both
- * directions) while the capture counted `packetsSeen`; the capture process reads both at each
+ * directions) while the capture counted `packetsSeen`. The capture process reads both at each
  * report. Their difference is the loss estimate. It is exact only without a BPF filter, and
  * packets still in the kernel ring at report time count as lost until the next report.
  */
