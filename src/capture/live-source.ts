@@ -212,10 +212,14 @@ export class LivePacketSource extends Component implements PacketSource {
   #handleReply(reply: CaptureProcessReply): void {
     switch (reply.type) {
       case 'packets':
-        if (this.#options.onPacket) readPacketBatch(reply.buffer, reply.count, this.#packet, this.#options.onPacket);
-        return;
       case 'consumer':
-        this.#options.onConsumerMessage?.(reply.payload);
+        // A throwing handler would surface as an uncaught exception in the IPC listener.
+        try {
+          if (reply.type === 'consumer') this.#options.onConsumerMessage?.(reply.payload);
+          else if (this.#options.onPacket) readPacketBatch(reply.buffer, reply.count, this.#packet, this.#options.onPacket);
+        } catch (err) {
+          this.#failWith(liveProcessError(this.device, `the packet handler threw: ${(err as Error).message}`, err));
+        }
         return;
       case 'counts':
       case 'closed':
