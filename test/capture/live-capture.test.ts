@@ -130,10 +130,11 @@ describe.skipIf(!namespacesAvailable)('live capture on a veth pair', () => {
     expect(source.state).toBe('closed');
   });
 
-  it('runs a capture-side consumer in place of batches', async () => {
+  it('runs a filtered capture-side consumer', async () => {
     const messages: Array<{ final: boolean; counts: Record<string, number> }> = [];
     const source = new LivePacketSource({
       device: localDevice,
+      filter: `udp port ${UDP_PORT}`,
       flushIntervalMs: 20,
       consumer: { module: new URL('./fixtures/port-count-consumer.ts', import.meta.url), options: { ports: [UDP_PORT] } },
       onConsumerMessage: (payload) => messages.push(payload as { final: boolean; counts: Record<string, number> }),
@@ -143,6 +144,10 @@ describe.skipIf(!namespacesAvailable)('live capture on a veth pair', () => {
       await sendTraffic();
       const counted = () => messages.some((m) => m.counts[UDP_PORT] === UDP_PAYLOADS.length);
       expect(await waitFor(counted, 10_000)).toBe(true);
+      // The BPF filter kept the TCP exchange out, and a filtered capture gives no loss estimate.
+      expect(await waitFor(() => source.counts().packetsRead >= UDP_PAYLOADS.length, 5_000)).toBe(true);
+      expect(source.counts().protocols).toEqual({ udp: source.counts().packetsRead });
+      expect(source.captureLoss().estimatedLostPackets).toBeNull();
     } finally {
       await source.close();
     }
