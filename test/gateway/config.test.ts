@@ -1,0 +1,100 @@
+import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { isFlowguardError } from '../../src/errors/index.ts';
+import { loadConfigFile, parseConfigText, resolveConfig } from '../../src/gateway/config.ts';
+import { REPO_ROOT } from '../helpers/shared-data.ts';
+
+const EXAMPLE = join(REPO_ROOT, 'config', 'flowguard.example.yaml');
+
+function problemsOf(fn: () => unknown): Array<{ path: string; message: string }> {
+  try {
+    fn();
+  } catch (err) {
+    if (isFlowguardError(err, 'FG_ERR_CONFIG_INVALID')) return err.details.problems as Array<{ path: string; message: string }>;
+    throw err;
+  }
+  throw new Error('expected FG_ERR_CONFIG_INVALID');
+}
+
+describe('gateway config', () => {
+  it('accepts the commented example file', async () => {
+    const config = await loadConfigFile(EXAMPLE);
+    expect(config.mode).toBe('router');
+    expect(config.allowlist).toEqual(['192.0.2.0/24']);
+    expect(Object.isFrozen(config.policy)).toBe(true);
+  });
+
+  it('fills defaults for an empty document', () => {
+    const config = resolveConfig({});
+    expect(config.flows.mode).toBe('corrected');
+    expect(config.api.listenAddress).toBe('127.0.0.1');
+    expect(config.enforcement.tableName).toBe('flowguard');
+    expect(config.scorer.modelPath).toBe('models/flowguard-default.onnx');
+  });
+
+  it('reports every problem together with its key path', () => {
+    const problems = problemsOf(() =>
+      resolveConfig({
+        mode: 'switch',
+        polcy: {},
+        policy: { attackRatio: 1.5, minFlows: 'ten' },
+        capture: { interfaces: [] },
+        api: { port: 70000 },
+      }),
+    );
+    const byPath = Object.fromEntries(problems.map((problem) => [problem.path, problem.message]));
+    expect(byPath.mode).toMatch(/one of 'router', 'bridge'.*'switch'/);
+    expect(byPath.polcy).toMatch(/unknown key; allowed keys here: mode, capture, flows/);
+    expect(byPath['policy.attackRatio']).toMatch(/at most 1 \(got 1.5\)/);
+    expect(byPath['policy.minFlows']).toMatch(/whole number.*'ten'/);
+    expect(byPath['capture.interfaces']).toMatch(/at least 1 entries/);
+    expect(byPath['api.port']).toMatch(/at most 65535 \(got 70000\)/);
+  });
+
+  it('names an unknown nested key', () => {
+    const problems = problemsOf(() => resolveConfig({ enforcement: { tablename: 'x' } }));
+    expect(problems).toEqual([{ path: 'enforcement.tablename', message: expect.stringMatching(/^unknown key; allowed keys here: tableName/) }]);
+  });
+
+  it('rejects YAML syntax errors and duplicate keys with the file name', () => {
+    expect(() => parseConfigText('mode: [router', 'bad.yaml')).toThrow(/config file 'bad.yaml' is not valid YAML/);
+    expect(() => parseConfigText('mode: router\nmode: bridge\n', 'dup.yaml')).toThrow(/not valid YAML/);
+  });
+
+  it('reports an unreadable file with the path', async () => {
+    await expect(loadConfigFile('/nonexistent/flowguard.yaml')).rejects.toThrow(/cannot read config file '\/nonexistent\/flowguard.yaml' \(ENOENT\)/);
+  });
+
+  it('check-config exits 2 and lists the problems', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fg-config-'));
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, 'dryRun: maybe\nflows:\n  mode: fixed\n');
+    const result = await execa('node', [join(REPO_ROOT, 'bin', 'flowguard.js'), 'check-config', file], { reject: false });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('has 2 problems');
+    expect(result.stderr).toContain('dryRun: must be true or false');
+    expect(result.stderr).toContain("flows.mode: must be one of 'cic2017', 'corrected' (got 'fixed')");
+    const good = await execa('node', [join(REPO_ROOT, 'bin', 'flowguard.js'), 'check-config', EXAMPLE], { reject: false });
+    expect(good.exitCode).toBe(0);
+  });
+});
+
+describe('systemd unit', () => {
+  it('passes systemd-analyze verify', async (context) => {
+    const which = await execa('which', ['systemd-analyze'], { reject: false });
+    if (which.exitCode !== 0) context.skip('systemd-analyze is not installed');
+    const unit = await readFile(join(REPO_ROOT, 'systemd', 'flowguard.service'), 'utf8');
+    expect(unit).toMatch(/^CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN$/m);
+    expect(unit).toMatch(/^ExecStartPre=.* check-config /m);
+    // The unit names the installed path; point it at this checkout so verify finds the binary.
+    const dir = await mkdtemp(join(tmpdir(), 'fg-unit-'));
+    const copy = join(dir, 'flowguard.service');
+    await writeFile(copy, unit.replaceAll('/usr/local/bin/flowguard', join(REPO_ROOT, 'bin', 'flowguard.js')));
+    const result = await execa('systemd-analyze', ['verify', copy], { reject: false });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+  });
+});
