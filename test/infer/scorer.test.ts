@@ -184,9 +184,11 @@ describe('scorer', () => {
   it('appends verdicts to a rotated JSON-lines log', async () => {
     const path = join(model.dir, 'verdicts.jsonl');
     const scorer = await startScorer({ verdictLog: { path, maxBytes: 8192, maxFiles: 2 } });
-    const arrived = collect(scorer, 200);
-    for (let i = 0; i < 200; i++) scorer.submit(makeFlowRecord({ srcAddr: `10.4.0.${i & 255}` }));
-    await arrived;
+    // Five rounds of about 13 kB each, so each round rotates the file at least once.
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 40; i++) scorer.submit(makeFlowRecord({ srcAddr: `10.4.${round}.${i}` }));
+      await scorer.drain();
+    }
     await scorer.close();
     expect(existsSync(`${path}.1`)).toBe(true);
     expect(existsSync(`${path}.2`)).toBe(true);
