@@ -73,7 +73,7 @@ export const PolicyStateSchema = Type.Object({
 
 export type PolicyState = Static<typeof PolicyStateSchema>;
 
-/** What the policy holds about one source group, for the API's source report. */
+/** Policy state of one source group, for the API's source report. */
 export interface SourceDescription {
   source: string;
   /** Level the next block would start at (0 = no remembered offence). */
@@ -294,7 +294,7 @@ export class Policy {
     else if (quietUntilUs > 0) this.#sources.set(target, this.#newSourceState(Number.POSITIVE_INFINITY, quietUntilUs));
   }
 
-  /** The policy's view of one address or group: its group, window, escalation level and quiet time. */
+  /** Describes an address or group as the policy sees it: group, window, escalation level, quiet time. */
   describeSource(address: string, nowMs: number): SourceDescription | undefined {
     const source = sourceGroupOf(address.split('/')[0], this.options.ipv6PrefixLength);
     if (source === undefined) return undefined;

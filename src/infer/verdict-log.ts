@@ -6,8 +6,8 @@ import type { Verdict } from './verdict.ts';
 import type { VerdictLogOptions } from './scorer-options.ts';
 
 /**
- * Appends verdicts to a JSON-lines file and rotates it by size: PATH becomes PATH.1, PATH.1
- * becomes PATH.2, and so on up to `maxFiles`; the oldest is deleted.
+ * Appends verdicts to a JSON-lines file and rotates it by size. At `maxBytes`, PATH becomes
+ * PATH.1, PATH.1 becomes PATH.2, and so on up to `maxFiles`. The oldest file is deleted.
  *
  * Bound: at most `maxPendingBytes` may wait for the disk. Past that, lines are dropped and
  * counted in `droppedLines` rather than buffered, so a slow disk cannot grow the heap.
