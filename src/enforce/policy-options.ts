@@ -22,7 +22,13 @@ export const PolicyOptionsSchema = Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'Also block on attack packets, for floods that make few flows.' }),
         minAttackPackets: Type.Integer({ minimum: 1, default: 1000, description: 'Packets in attack-labelled flows that block when their share reaches attackRatio.' }),
-        minMeanProbability: Type.Number({ minimum: 0, maximum: 1, default: 0.9, description: 'Mean probability of those attack verdicts.' }),
+        minMeanProbability: Type.Optional(
+          Type.Number({
+            minimum: 0,
+            maximum: 1,
+            description: "Mean probability those attack verdicts must also reach; unset trusts the model card's threshold.",
+          }),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -127,8 +127,8 @@ describe('policy floods with few flows', () => {
     expect((decisions[0].decidedAtUs - decisions[0].firstSeenUs) / 1e6).toBe(5);
   });
 
-  it('leaves a large flow alone when the model is unsure', () => {
-    const policy = makePolicy();
+  it('leaves a large flow alone below the volume confidence', () => {
+    const policy = makePolicy({ volume: { minMeanProbability: 0.9 } });
     const transfer = verdict('198.51.100.21', 'attack', 5000, { packets: 50_000, probability: 0.7, durationMs: 5000 });
     expect(run(policy, [transfer]).decisions).toEqual([]);
   });
