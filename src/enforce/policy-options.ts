@@ -33,7 +33,11 @@ export const PolicyOptionsSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     ipv6PrefixLength: Type.Integer({ minimum: 1, maximum: 128, default: 64, description: 'IPv6 sources are judged and blocked per prefix of this length.' }),
-    maxSources: Type.Integer({ minimum: 1, default: 100_000, description: 'Source windows kept (LRU); the least recently seen is forgotten.' }),
+    maxSources: Type.Integer({
+      minimum: 1,
+      default: 100_000,
+      description: 'Source windows kept (LRU); the least recently seen is forgotten. 48 bytes per verdict held, at most window.maxFlows each.',
+    }),
     block: Type.Object(
       {
         durationMs: Type.Integer({ minimum: 1000, default: 600_000, description: 'Block duration of a first offence.' }),
