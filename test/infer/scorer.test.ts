@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { FEATURE_INDEX, type FeatureName } from '../../src/flows/columns.ts';
 import type { FlowRecord } from '../../src/flows/flow-record.ts';
@@ -144,6 +145,16 @@ describe('scorer', () => {
     for (let i = 0; i < 640; i++) scorer.submit(makeFlowRecord({ srcAddr: `10.1.${i >> 8}.${i & 255}` }));
     await arrived;
     expect(scorer.stats().batches).toBeLessThanOrEqual(12);
+  });
+
+  it('holds a partial batch for the flush delay', async () => {
+    const scorer = await startScorer({ dispatchWhenIdle: false, flushDelayMs: 50, maxBatchSize: 64 });
+    const arrived = collect(scorer, 3);
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) scorer.submit(makeFlowRecord({ srcAddr: `10.5.0.${i}` }));
+    await arrived;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+    expect(scorer.stats().batches).toBe(1);
   });
 
   it('swaps the model without losing queued windows', async () => {
