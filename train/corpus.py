@@ -2,8 +2,9 @@
 
 Split rules:
 - held-out scenarios go whole into the held-out test set (tools or rates never seen in training);
-- every other scenario is cut by time: its first ``train`` share of windows (in export order)
-  trains, the next ``validation`` share validates, the rest is the time-ordered test set.
+- in every other scenario, the benign windows and the attack windows are each cut by time: the
+  first ``train`` share (in export order) trains, the next ``validation`` share validates, the
+  rest is the time-ordered test set.
 Windows are built over each scenario's whole sequence before the cut, so a validation window may
 hold flows from the training period in its history, as it would at the gateway.
 """
@@ -167,11 +168,14 @@ def load_corpus(
         if table.scenario in held_out:
             split[:] = "heldOut"
         else:
-            train_end = int(round(rows * train_share))
-            validation_end = int(round(rows * (train_share + validation_share)))
-            split[:train_end] = "train"
-            split[train_end:validation_end] = "validation"
-            split[validation_end:] = "test"
+            # Each class is cut on its own: benign flows of a lab run are often exported together
+            # at the end of the capture, and a plain cut would leave validation without them.
+            for members in (np.flatnonzero(table.is_attack), np.flatnonzero(~table.is_attack)):
+                train_end = int(round(len(members) * train_share))
+                validation_end = int(round(len(members) * (train_share + validation_share)))
+                split[members[:train_end]] = "train"
+                split[members[train_end:validation_end]] = "validation"
+                split[members[validation_end:]] = "test"
         splits.append(split)
         offset += rows
 
