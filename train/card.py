@@ -129,7 +129,7 @@ def build_card(
                 "trainShare": arguments.train_share,
                 "validationShare": arguments.validation_share,
                 "testShare": round(1 - arguments.train_share - arguments.validation_share, 6),
-                "rule": "the benign windows and the attack windows of each scenario not held out are each cut by time (export order): first share trains, next validates, rest tests; held-out scenarios are tested whole",
+                "rule": "the benign windows and the attack windows of each scenario not held out are each cut by the start time of their last flow (row order without a Timestamp column): first share trains, next validates, rest tests; held-out scenarios are tested whole",
             },
             "history": fit_result.history,
         },
