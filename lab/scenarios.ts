@@ -287,7 +287,8 @@ export interface StartAttackOptions {
 
 /**
  * Starts a scenario's tool on its attacker hosts. Every target address is checked to lie inside
- * the lab before a process starts, and every process is killed at its duration plus a second.
+ * the lab before a process starts, and every process is killed at its duration plus a grace
+ * period (1 s for hping3 and slowhttptest, 15 s for the TypeScript tools).
  */
 export function startAttack(topology: LabTopology, scenarioName: string, overrides: Partial<AttackParameters> = {}, options: StartAttackOptions = {}): RunningAttack {
   const scenario = findScenario(scenarioName);
