@@ -3,7 +3,7 @@
  * traffic with per-request counts, start attacks from attacker hosts, read the target's
  * per-source packet counters, and run whole labelled scenarios.
  */
-export { up, down, listRuns, loadTopology, hostAddresses, existingLabNamespaces, LAB_PREFIX, type LabTopology, type LabHost, type LabMode, type UpOptions } from './topology.ts';
+export { up, down, removeStaleRuns, listRuns, loadTopology, hostAddresses, existingLabNamespaces, LAB_PREFIX, type LabTopology, type LabHost, type LabMode, type UpOptions } from './topology.ts';
 export { startBenign, planBenign, totalStats, BenignTraffic, type BenignStats, type BenignOptions } from './benign.ts';
 export { startAttack, findScenario, resolveParameters, SCENARIOS, PARAMETER_LIMITS, type AttackParameters, type AttackOutcome, type RunningAttack, type ScenarioDefinition } from './scenarios.ts';
 export { readTargetCounters, type TargetCounts, type PacketCount } from './target-counters.ts';

@@ -78,6 +78,8 @@ export interface UpOptions {
   attackerCount?: number;
   /** Seed of the generated site. */
   seed?: number;
+  /** Marks a lab meant to outlive the calling process (`npm run lab -- up`). */
+  persistent?: boolean;
 }
 
 const TARGET_HOST_NUMBER = 10;
@@ -106,6 +108,10 @@ interface LabState {
   runId: string;
   namespaces: string[];
   workDir: string;
+  /** Process that brought the lab up; `removeStaleRuns` leaves labs of live owners alone. */
+  ownerPid: number;
+  /** True for a lab meant to outlive its owner (`lab up`). */
+  persistent: boolean;
   topology?: LabTopology;
 }
 
@@ -166,7 +172,8 @@ export async function up(options: UpOptions = {}): Promise<LabTopology> {
   const gatewayNamespace = labName(runId, 'gw');
   const namespaces = [switchNamespace, gatewayNamespace, plan.target.namespace, ...plan.clients.map((h) => h.namespace), ...plan.attackers.map((h) => h.namespace)];
   // The state file is written before anything exists, so `down` finds a half-built lab too.
-  await writeState({ runId, namespaces, workDir });
+  const owner = { ownerPid: process.pid, persistent: options.persistent ?? false };
+  await writeState({ runId, namespaces, workDir, ...owner });
 
   try {
     await mkdir(workDir, { recursive: true });
@@ -175,7 +182,7 @@ export async function up(options: UpOptions = {}): Promise<LabTopology> {
       await ip(['-n', namespace, 'link', 'set', 'lo', 'up']);
     }
     const topology = await wire(runId, mode, workDir, plan, switchNamespace, gatewayNamespace, namespaces, options.seed ?? 1);
-    await writeState({ runId, namespaces, workDir, topology });
+    await writeState({ runId, namespaces, workDir, ...owner, topology });
     return topology;
   } catch (err) {
     await down(runId).catch(() => undefined);
@@ -381,6 +388,40 @@ export async function down(runId: string): Promise<void> {
   }
   if (state.workDir.startsWith('/tmp/flowguard-lab-')) await rm(state.workDir, { recursive: true, force: true });
   await rm(statePath(runId), { force: true });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes labs that nobody is using: those brought up by `lab up` and those whose owner process
+ * has exited (left over by a crash or SIGKILL). A lab owned by a running process, such as a
+ * test in progress, is kept. Returns the removed and the kept run ids.
+ */
+export async function removeStaleRuns(): Promise<{ removed: string[]; kept: string[] }> {
+  const removed: string[] = [];
+  const kept: string[] = [];
+  for (const runId of await listRuns()) {
+    let state: LabState;
+    try {
+      state = JSON.parse(await readFile(statePath(runId), 'utf8')) as LabState;
+    } catch {
+      continue;
+    }
+    if (state.persistent || !processAlive(state.ownerPid)) {
+      await down(runId);
+      removed.push(runId);
+    } else {
+      kept.push(runId);
+    }
+  }
+  return { removed, kept };
 }
 
 /** Run ids of labs that are up (or half-built) according to their state files. */
