@@ -76,7 +76,7 @@ export function startAttack(topology: LabTopology, scenarioName: string, overrid
       })
     : topology.attackers.slice(0, parameters.attackers);
   if (hosts.length < (options.hosts?.length ?? parameters.attackers)) {
-    throw labError('FG_ERR_LAB_BAD_OPTION', `scenario '${scenario.name}' asks for ${parameters.attackers} attacker hosts but the lab has ${topology.attackers.length}; bring the lab up with more attackers.`);
+    throw labError('FG_ERR_LAB_BAD_OPTION', `scenario '${scenario.name}' requests ${parameters.attackers} attacker hosts but the lab has ${topology.attackers.length}; bring the lab up with more attackers.`);
   }
   assertLabAddress(topology.target.ipv4, `scenario ${scenario.name}`);
   const random = new SeededRandom(options.seed ?? 1);

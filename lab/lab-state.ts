@@ -43,7 +43,7 @@ export async function readState(runId: string): Promise<LabState | undefined> {
   }
 }
 
-/** Run ids of labs that are up (or half-built) according to their state files. */
+/** Lists the run ids of labs that are up (or half-built) according to their state files. */
 export async function listRuns(): Promise<string[]> {
   try {
     return (await readdir(STATE_DIR)).filter((name) => name.endsWith('.json')).map((name) => name.slice(0, -'.json'.length));

@@ -58,7 +58,7 @@ function processAlive(pid: number): boolean {
 }
 
 /**
- * Removes labs that nobody is using: those brought up by `lab up` and those whose owner process
+ * Removes labs that no running test uses: those brought up by `lab up` and those whose owner process
  * has exited (left over by a crash or SIGKILL). A lab owned by a running process, such as a
  * test in progress, is kept. Returns the removed and the kept run ids.
  */
