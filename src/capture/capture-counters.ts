@@ -114,3 +114,7 @@ export class CaptureCounters {
     };
   }
 }
+
+export function emptyPacketCounts(): PacketCounts {
+  return new CaptureCounters().snapshot();
+}

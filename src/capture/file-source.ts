@@ -1,5 +1,5 @@
 import { Component } from '../lifecycle.ts';
-import type { PacketCounts } from './capture-counters.ts';
+import { emptyPacketCounts, type PacketCounts } from './capture-counters.ts';
 import { readCaptureFile, type CaptureFileStats } from './capture-file.ts';
 import type { PacketHandler } from './packet.ts';
 import type { SkipHandler } from './packet-delivery.ts';
@@ -41,7 +41,7 @@ export class FilePacketSource extends Component implements PacketSource {
 
   counts(): PacketCounts {
     if (this.#stats) return this.#stats;
-    return { packetsRead: 0, packetsDecoded: 0, packetsSkipped: 0, ipv4Packets: 0, ipv6Packets: 0, nonIpPackets: 0, fragmentPackets: 0, snapCutPackets: 0, linkTypes: {}, protocols: {}, skipReasons: {}, wireBytes: 0 };
+    return emptyPacketCounts();
   }
 
   protected async onStart(): Promise<void> {

@@ -7,6 +7,11 @@ export const FLOW_ERRORS = {
     statusCode: 400,
     summary: 'Flow meter options do not match the schema (unknown key, wrong type or value out of range).',
   },
+  invalidArgument: {
+    code: 'FG_ERR_FLOW_INVALID_ARGUMENT',
+    statusCode: 400,
+    summary: 'A `flowguard extract` argument is missing or invalid.',
+  },
   outputFailed: {
     code: 'FG_ERR_FLOW_OUTPUT_FAILED',
     statusCode: 500,
@@ -35,4 +40,10 @@ export function flowOutputError(path: string, cause: unknown): FlowguardError {
     `Writing flow records to '${path}' failed: ${reason}. Check that the folder exists, is writable and has free space.`,
     { statusCode: entry.statusCode, details: { path }, cause },
   );
+}
+
+/** Builds the error for a missing or invalid `flowguard extract` argument. */
+export function invalidExtractArgumentError(problem: string): FlowguardError {
+  const entry = FLOW_ERRORS.invalidArgument;
+  return new FlowguardError(entry.code, `${problem}. Run 'flowguard extract --help' for the options.`, { statusCode: entry.statusCode });
 }

@@ -148,6 +148,16 @@ export class FlowTable {
     this.size--;
   }
 
+  /** Empties the table at once (cheaper than removing every slot). */
+  clear(): void {
+    this.#index.fill(EMPTY);
+    this.heads.fill(-1);
+    this.tails.fill(-1);
+    this.#freeCount = 0;
+    this.#used = 0;
+    this.size = 0;
+  }
+
   /** Moves a slot to the head (most recent end) of a list. */
   touch(slot: number, list: number): void {
     if (this.listOf[slot] === list && this.heads[list] === slot) return;

@@ -18,3 +18,5 @@ export { createJsonLinesWriter } from './jsonl-writer.ts';
 export { openFileSink, memorySink, type FlowSink } from './flow-sink.ts';
 export { formatFeature, formatTimestampUs } from './record-format.ts';
 export { FlowExpiryTimer, type FlowExpiryTimerOptions } from './flow-expiry-timer.ts';
+export { extractFile, type ExtractFileOptions, type ExtractFileResult } from './extract-file.ts';
+export { createCaptureConsumer } from './capture-consumer.ts';

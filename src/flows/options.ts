@@ -56,6 +56,13 @@ export const FlowMeterOptionsSchema = Type.Object(
         description: 'Whether a TCP packet without SYN and without payload (a bare ACK, FIN or RST) may open a flow (corrected mode).',
       }),
     ),
+    cic2017PaddingAsPayload: Type.Optional(
+      Type.Boolean({
+        default: true,
+        description:
+          'Whether cic2017 mode counts Ethernet padding up to the 60-byte minimum frame as payload, as the CIC-IDS2017 files do.',
+      }),
+    ),
     cic2017FlagOrder: Type.Optional(
       Type.Union([Type.Literal('java8'), Type.Literal('java7'), Type.Literal('nominal')], {
         default: 'java8',
@@ -79,6 +86,7 @@ export interface ResolvedFlowMeterOptions {
   tcpLingerMs: number;
   maxFlows: number;
   openFlowOnBareTcp: boolean;
+  cic2017PaddingAsPayload: boolean;
   cic2017FlagOrder: Cic2017FlagOrder;
 }
 
@@ -99,6 +107,7 @@ export function resolveFlowMeterOptions(options: FlowMeterOptions = {}): Resolve
     tcpLingerMs: options.tcpLingerMs ?? 5_000,
     maxFlows: options.maxFlows ?? 500_000,
     openFlowOnBareTcp: options.openFlowOnBareTcp ?? false,
+    cic2017PaddingAsPayload: options.cic2017PaddingAsPayload ?? true,
     cic2017FlagOrder: options.cic2017FlagOrder ?? 'java8',
   });
 }
