@@ -3,19 +3,20 @@
  * synchronously inside cap's 'packet' event and hands it to a per-packet consumer, which sends
  * batches to the parent over IPC.
  *
- * Why a process and not a worker thread: cap 0.2.1 registers its poll handle on
- * uv_default_loop(), the main thread's loop, so in a worker its packet callback runs on the
- * main thread against the worker's V8 objects and the process aborts on the first packet
- * (reproduced with Node 20.20 and libpcap 1.10.3). A child process has its own default loop,
- * and it still keeps cap's drain-the-ring loop, which blocks for a whole flood burst, away
+ * Capture runs in a process, not a worker thread, because cap 0.2.1 registers its poll handle
+ * on uv_default_loop(), the main thread's loop. In a worker its packet callback therefore runs
+ * on the main thread against the worker's V8 objects, and the process segfaults on the first
+ * packet (reproduced with Node 20.20 and libpcap 1.10.3). A child process has its own default
+ * loop. It also keeps cap's drain-the-ring loop, which blocks for a whole flood burst, away
  * from the gateway's event loop.
  */
 import { createRequire } from 'node:module';
+import { readInterfaceCounters } from './interface-counters.ts';
 import { linkTypeFromCapName, isSupportedLinkType } from './link-types.ts';
 import { PacketBatchWriter } from './packet-batch.ts';
 import { PacketDelivery } from './packet-delivery.ts';
 import type { CapturePacketConsumer, CaptureConsumerFactory, CaptureConsumerMessage } from './capture-consumer.ts';
-import type { LiveWorkerConfig, LiveWorkerReply, LiveWorkerRequest } from './live-messages.ts';
+import type { CaptureProcessConfig, CaptureProcessReply, CaptureProcessRequest } from './capture-process-messages.ts';
 
 interface CapHandle {
   open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
@@ -25,7 +26,7 @@ interface CapHandle {
 }
 
 if (!process.send) throw new Error('capture-process.ts must run as a child process with an IPC channel');
-const config = JSON.parse(process.argv[2] ?? '{}') as LiveWorkerConfig;
+const config = JSON.parse(process.argv[2] ?? '{}') as CaptureProcessConfig;
 
 // cap 0.2.1 stores only a raw pointer to this Buffer: it must stay referenced for as long as
 // the capture is open, or garbage collection frees it under cap's writes and the heap breaks.
@@ -56,7 +57,7 @@ class PacketBatchConsumer implements CapturePacketConsumer {
   }
 }
 
-function send(reply: LiveWorkerReply): void {
+function send(reply: CaptureProcessReply): void {
   messagesInFlight++;
   process.send!(reply, undefined, undefined, () => {
     messagesInFlight--;
@@ -110,21 +111,24 @@ async function main(): Promise<void> {
   cap.on('packet', (capturedLength, truncated) => {
     if (closed) return;
     if (truncated) truncatedPackets++;
-    // cap does not expose the pcap header: the time is taken on delivery (immediate mode keeps
-    // that close to arrival) and the wire length is the captured length (snap length 65,535).
+    // NOTE: cap does not expose the pcap header, so the time is taken on delivery (immediate
+    // mode keeps that close to arrival) and the wire length is the captured length (snap 65,535).
     const timestampUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
     delivery.deliver(linkType, CAPTURE_BUFFER, 0, capturedLength, capturedLength, timestampUs, 0, 0);
   });
 
+  // Interface counters are read right after the packet counts, in this process, so the two
+  // describe the same moment up to the packets still in the kernel ring.
   const sendCounts = (type: 'counts' | 'closed'): void => {
-    send({ type, counts: delivery.counters.snapshot(), truncatedPackets, droppedBatchPackets });
+    const counts = delivery.counters.snapshot();
+    send({ type, counts, truncatedPackets, droppedBatchPackets, interfaceCounters: readInterfaceCounters(config.device) });
   };
   const tick = setInterval(() => {
     flushConsumer(consumer, false);
     sendCounts('counts');
   }, config.flushIntervalMs);
 
-  process.on('message', (request: LiveWorkerRequest) => {
+  process.on('message', (request: CaptureProcessRequest) => {
     if (request.type !== 'close' || closed) return;
     closed = true;
     clearInterval(tick);
@@ -141,7 +145,7 @@ async function main(): Promise<void> {
     closed = true;
   });
 
-  send({ type: 'ready', linkType, capLinkType });
+  send({ type: 'ready', linkType, capLinkType, interfaceCounters: readInterfaceCounters(config.device) });
 }
 
 main().catch((err: Error) => {

@@ -7,9 +7,9 @@ import { captureOptionError, linkTypeUnsupportedError, liveOpenError, liveProces
 import { Component } from '../lifecycle.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { emptyPacketCounts, type PacketCounts } from './capture-counters.ts';
-import { readInterfaceCounters, type InterfaceCounters } from './interface-counters.ts';
+import type { InterfaceCounters } from './interface-counters.ts';
 import { linkTypeName } from './link-types.ts';
-import type { LiveWorkerConfig, LiveWorkerReply } from './live-messages.ts';
+import type { CaptureProcessConfig, CaptureProcessReply } from './capture-process-messages.ts';
 import { createDecodedPacket, type PacketHandler } from './packet.ts';
 import { readPacketBatch } from './packet-batch.ts';
 import type { PacketSource } from './packet-source.ts';
@@ -29,20 +29,21 @@ export interface LivePacketSourceOptions {
   onConsumerMessage?: (payload: unknown) => void;
   /** Packets per batch of the default consumer; 1,024 by default. */
   batchPackets?: number;
-  /** Longest time a packet waits in a partial batch; 50 ms by default. */
+  /** Maximum time a packet waits in a partial batch; 50 ms by default. */
   flushIntervalMs?: number;
   /** Unsent batches the capture process queues before it drops new ones; 256 by default. */
   maxMessagesInFlight?: number;
-  /** Longest wait for the capture process to open the interface or to stop; 10 s by default. */
+  /** Maximum wait for the capture process to open the interface or to stop; 10 s by default. */
   processTimeoutMs?: number;
   logger?: Logger;
 }
 
 /**
- * Capture loss as far as it can be estimated without pcap_stats (cap 0.2.1 has none): the
- * interface's kernel counters moved by `interfacePackets` (received plus sent, because libpcap
- * sees both directions) while the capture counted `packetsSeen`. Their difference is the loss
- * estimate. It is exact only without a BPF filter and once the last batch arrived.
+ * Capture loss estimated without pcap_stats, which cap 0.2.1 lacks. The interface's kernel
+ * counters moved by `interfacePackets` (received plus sent, because libpcap captures both
+ * directions) while the capture counted `packetsSeen`. The capture process reads both at each
+ * report. Their difference is the loss estimate. It is exact only without a BPF filter, and
+ * packets still in the kernel ring at report time count as lost until the next report.
  */
 export interface CaptureLossEstimate {
   device: string;
@@ -73,7 +74,7 @@ const MAX_BATCH_PACKETS = 65_536;
  * own messages. Requires root or CAP_NET_RAW.
  *
  * Overflow: a live interface cannot be paused. A capture process that falls behind loses
- * packets in the kernel ring (the loss estimate shows them); when this side stops reading,
+ * packets in the kernel ring, and the loss estimate reports them. When this side stops reading,
  * the capture process drops whole batches beyond `maxMessagesInFlight` and counts them.
  */
 export class LivePacketSource extends Component implements PacketSource {
@@ -88,6 +89,7 @@ export class LivePacketSource extends Component implements PacketSource {
   #truncatedPackets = 0;
   #droppedBatchPackets = 0;
   #startCounters: InterfaceCounters | undefined;
+  #lastCounters: InterfaceCounters | undefined;
   #exited: Promise<void> | undefined;
 
   constructor(options: LivePacketSourceOptions) {
@@ -117,7 +119,7 @@ export class LivePacketSource extends Component implements PacketSource {
 
   captureLoss(): CaptureLossEstimate {
     const packetsSeen = this.#counts?.packetsRead ?? 0;
-    const now = readInterfaceCounters(this.device);
+    const now = this.#lastCounters;
     const start = this.#startCounters;
     const droppedBatchPackets = this.#droppedBatchPackets;
     if (!now || !start) {
@@ -126,12 +128,14 @@ export class LivePacketSource extends Component implements PacketSource {
     const interfacePackets = now.rxPackets - start.rxPackets + (now.txPackets - start.txPackets);
     const filtered = (this.#options.filter ?? '') !== '';
     const lost = filtered ? null : Math.max(0, interfacePackets - packetsSeen);
+    let ratio: number | null = null;
+    if (lost !== null) ratio = interfacePackets > 0 ? lost / interfacePackets : 0;
     return {
       device: this.device,
       packetsSeen,
       interfacePackets,
       estimatedLostPackets: lost,
-      estimatedLossRatio: lost === null ? null : interfacePackets > 0 ? lost / interfacePackets : 0,
+      estimatedLossRatio: ratio,
       kernelDroppedPackets: now.rxDropped - start.rxDropped + (now.rxMissedErrors - start.rxMissedErrors),
       droppedBatchPackets,
     };
@@ -140,7 +144,7 @@ export class LivePacketSource extends Component implements PacketSource {
   protected async onStart(): Promise<void> {
     const options = this.#options;
     const consumerModule = options.consumer ? new URL(options.consumer.module, import.meta.url).href : undefined;
-    const config: LiveWorkerConfig = {
+    const config: CaptureProcessConfig = {
       device: options.device,
       filter: options.filter ?? '',
       bufferSizeBytes: options.bufferSizeBytes ?? DEFAULT_BUFFER_BYTES,
@@ -168,11 +172,11 @@ export class LivePacketSource extends Component implements PacketSource {
         if (err) reject(err);
         else resolve();
       };
-      child.on('message', (reply: LiveWorkerReply) => {
+      child.on('message', (reply: CaptureProcessReply) => {
         switch (reply.type) {
           case 'ready':
             this.#linkType = reply.linkType;
-            this.#startCounters = readInterfaceCounters(this.device);
+            this.#startCounters = reply.interfaceCounters;
             this.#logger.info({ linkType: linkTypeName(reply.linkType), filter: config.filter, pid: child.pid }, 'live capture started');
             settle();
             return;
@@ -205,19 +209,24 @@ export class LivePacketSource extends Component implements PacketSource {
     });
   }
 
-  #handleReply(reply: LiveWorkerReply): void {
+  #handleReply(reply: CaptureProcessReply): void {
     switch (reply.type) {
       case 'packets':
-        if (this.#options.onPacket) readPacketBatch(reply.buffer, reply.count, this.#packet, this.#options.onPacket);
-        return;
       case 'consumer':
-        this.#options.onConsumerMessage?.(reply.payload);
+        // A throwing handler would surface as an uncaught exception in the IPC listener.
+        try {
+          if (reply.type === 'consumer') this.#options.onConsumerMessage?.(reply.payload);
+          else if (this.#options.onPacket) readPacketBatch(reply.buffer, reply.count, this.#packet, this.#options.onPacket);
+        } catch (err) {
+          this.#failWith(liveProcessError(this.device, `the packet handler threw: ${(err as Error).message}`, err));
+        }
         return;
       case 'counts':
       case 'closed':
         this.#counts = reply.counts;
         this.#truncatedPackets = reply.truncatedPackets;
         this.#droppedBatchPackets = reply.droppedBatchPackets;
+        this.#lastCounters = reply.interfaceCounters;
         return;
       default:
         return;
@@ -261,7 +270,7 @@ export class LivePacketSource extends Component implements PacketSource {
  * Forks the capture process with structured-clone IPC (ArrayBuffers pass without base64). From
  * TypeScript sources (vitest, tsx) the entry is a .ts file and the child loads tsx's hooks.
  */
-function startCaptureProcess(config: LiveWorkerConfig): ChildProcess {
+function startCaptureProcess(config: CaptureProcessConfig): ChildProcess {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(new URL(fromSource ? './capture-process.ts' : './capture-process.js', import.meta.url));
   const execArgv = fromSource ? ['--import', resolveTsxLoader()] : [];

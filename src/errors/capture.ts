@@ -25,7 +25,7 @@ export function fileOpenError(path: string, cause: unknown): CaptureError {
   return new CaptureError('FILE_OPEN', `cannot read capture file '${path}': ${reason}. Check the path and its permissions.`, { path }, cause);
 }
 
-/** A capture file whose header breaks the pcap or pcapng format; `problem` says how. */
+/** A capture file whose header breaks the pcap or pcapng format; `problem` describes the violation. */
 export function fileFormatError(path: string, problem: string): CaptureError {
   return new CaptureError(
     'FILE_FORMAT',

@@ -97,7 +97,7 @@ export function ipv6(options: Ipv6Options, payload: number[]): number[] {
   ];
 }
 
-/** An 8-byte-unit extension header (Hop-by-Hop, Routing, Destination Options) padded with PadN. */
+/** Builds an 8-byte-unit extension header (Hop-by-Hop, Routing, Destination Options) padded with PadN. */
 export function extensionHeader(nextHeader: number, units = 0): number[] {
   const length = (units + 1) * 8;
   return [nextHeader, units, 1, length - 4, ...Array<number>(length - 4).fill(0)];

@@ -36,8 +36,8 @@ const EXPLAINED_SKIPS: Record<string, Partial<Record<SkipReason, number>>> = {
 
 /**
  * Packet count as tcpdump reads it. `tcpdump -r FILE | wc -l` counts lines, and tcpdump prints
- * more than one line for some packets (VXLAN, unknown frames), so the test asks tcpdump for its
- * packet count instead; -n stops reverse DNS lookups, which hang without a resolver.
+ * more than one line for some packets (VXLAN, unknown frames), so the test reads tcpdump's
+ * `--count` output instead. `-n` stops reverse DNS lookups, which hang without a resolver.
  */
 async function tcpdumpCount(path: string): Promise<number> {
   const result = await execa('tcpdump', ['-n', '-r', path, '--count'], { reject: false, timeout: 60_000 });

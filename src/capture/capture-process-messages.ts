@@ -1,7 +1,8 @@
 import type { PacketCounts } from './capture-counters.ts';
+import type { InterfaceCounters } from './interface-counters.ts';
 
 /** Configuration the live source passes to its capture process (JSON in argv[2]). */
-export interface LiveWorkerConfig {
+export interface CaptureProcessConfig {
   device: string;
   /** BPF filter expression; empty captures everything. */
   filter: string;
@@ -18,15 +19,14 @@ export interface LiveWorkerConfig {
 }
 
 /** Messages from the parent to the capture process. */
-export type LiveWorkerRequest = { type: 'close' };
+export type CaptureProcessRequest = { type: 'close' };
 
 /** Messages from the capture process to the parent. */
-export type LiveWorkerReply =
-  | { type: 'ready'; linkType: number; capLinkType: string }
+export type CaptureProcessReply =
+  | { type: 'ready'; linkType: number; capLinkType: string; interfaceCounters: InterfaceCounters | undefined }
   | { type: 'open-failed'; message: string }
   | { type: 'unsupported-link-type'; capLinkType: string; linkType: number }
   | { type: 'packets'; buffer: ArrayBuffer; count: number }
   | { type: 'consumer'; payload: unknown }
-  | { type: 'counts'; counts: PacketCounts; truncatedPackets: number; droppedBatchPackets: number }
-  | { type: 'closed'; counts: PacketCounts; truncatedPackets: number; droppedBatchPackets: number }
+  | { type: 'counts' | 'closed'; counts: PacketCounts; truncatedPackets: number; droppedBatchPackets: number; interfaceCounters: InterfaceCounters | undefined }
   | { type: 'failed'; message: string; stack?: string };
