@@ -114,7 +114,8 @@ def fit(
     started = time.monotonic()
     # The training loss and accuracy of each epoch are measured on a fixed sample so that a large
     # corpus does not double the epoch time.
-    train_sample = WindowSet(*(part[np.sort(generator.permutation(len(train))[:TRAIN_SCORE_SAMPLE])] for part in (train.indices, train.attack, train.families)))
+    sample = np.sort(generator.permutation(len(train))[:TRAIN_SCORE_SAMPLE])
+    train_sample = WindowSet(indices=train.indices[sample], attack=train.attack[sample], families=train.families[sample])
 
 
     def evaluate(windows: WindowSet) -> tuple[float, float]:
