@@ -47,7 +47,7 @@ export class CaptureCounters {
   readonly #skips = new Float64Array(SKIP_REASON_COUNT + 1);
   readonly #linkTypes = new Map<number, number>();
 
-  /** Counts one decoder result; `packet` holds the decoded fields (or the partial ones of a skip). */
+  /** Counts one decoder result; `packet` contains the decoded fields (or the partial ones of a skip). */
   count(result: DecodeResult, packet: DecodedPacket): void {
     this.packetsRead++;
     this.wireBytes += packet.wireLength;
@@ -113,4 +113,8 @@ export class CaptureCounters {
       wireBytes: this.wireBytes,
     };
   }
+}
+
+export function emptyPacketCounts(): PacketCounts {
+  return new CaptureCounters().snapshot();
 }

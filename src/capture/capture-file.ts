@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { fileFormatError, fileOpenError } from '../errors/capture.ts';
-import type { PacketCounts } from './capture-counters.ts';
+import type { CaptureCounters, PacketCounts } from './capture-counters.ts';
 import type { PacketHandler } from './packet.ts';
 import { PacketDelivery, type FrameHandler, type SkipHandler } from './packet-delivery.ts';
 import { MAX_RECORD_BYTES, PcapParser, isPcapMagic } from './pcap-format.ts';
@@ -16,6 +16,8 @@ export interface ReadCaptureFileOptions {
   onFrame?: FrameHandler;
   /** Awaited after the records of each chunk, so a slow consumer (a pipe) can apply backpressure. */
   afterChunk?: () => Promise<void> | void;
+  /** Receives the live counters once reading starts, for progress reports while it runs. */
+  onCounters?: (counters: CaptureCounters) => void;
   /** Bytes read from the file per call; 4 MiB by default, at least 64 KiB. */
   chunkBytes?: number;
 }
@@ -43,7 +45,7 @@ const MIN_CHUNK_BYTES = 64 * 1024;
  * Streams a pcap or pcapng file (chosen by magic number, never by extension), decodes every
  * record into one reused packet and calls `onPacket` synchronously for each decoded frame.
  *
- * Malformed frames are counted by skip reason and not delivered; non-IP frames are delivered
+ * Malformed frames are counted by skip reason and not delivered. Non-IP frames are delivered
  * with ipVersion 0, so `packetsRead` equals the number of records tcpdump reads. An invalid
  * file header or an unsupported link type rejects with a coded error; a file cut inside a
  * record or corrupt after its header resolves with every whole record and a warning.
@@ -72,6 +74,7 @@ async function readOpenFile(handle: FileHandle, path: string, onPacket: PacketHa
 
   if (filled < 4) throw fileFormatError(path, `the file is ${filled} bytes long, too short for a magic number`);
   const delivery = new PacketDelivery(onPacket, options.onSkip, options.onFrame);
+  options.onCounters?.(delivery.counters);
   let parser: RecordParser;
   if (isPcapMagic(buffer)) parser = new PcapParser(path, delivery);
   else if (isPcapngMagic(buffer)) parser = new PcapngParser(path, delivery);

@@ -10,9 +10,9 @@ const MAGIC_NANOSECONDS = 0xa1b23c4d;
 // Bits 16-25 of the link-type field are reserved and must be zero; bits 26-31 carry FCS information.
 const LINK_TYPE_RESERVED_BITS = 0x03ff0000;
 /**
- * Largest captured length accepted in one record. libpcap allows 262,144 bytes for most link
- * types; the bound is higher so BIG TCP captures (up to 512 KiB) read, and low enough that a
- * corrupt length cannot make the reader allocate without limit.
+ * Maximum captured length accepted in one record. libpcap allows 262,144 bytes for most link
+ * types. The bound is higher so that BIG TCP captures (up to 512 KiB on Linux) read, and low
+ * enough that a corrupt length cannot make the reader allocate without limit.
  */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 

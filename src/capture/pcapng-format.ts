@@ -19,7 +19,7 @@ const MAX_INTERFACES_PER_SECTION = 4096;
 const MAX_BLOCK_BYTES = MAX_RECORD_BYTES + 1024;
 
 interface PcapngInterface extends CaptureInterface {
-  /** How raw timestamp units become microseconds: multiply, exact decimal divide, or float. */
+  /** Conversion of raw timestamp units to microseconds: multiply, exact decimal divide, or float. */
   timestampMode: 'multiply' | 'divide' | 'float';
   timestampFactor: number;
   timestampOffsetUs: number;
@@ -277,7 +277,9 @@ function timestampScale(resolution: number): Pick<PcapngInterface, 'timestampMod
   if ((resolution & 0x80) !== 0) {
     return { timestampMode: 'float', timestampFactor: 1_000_000 / 2 ** exponent, timestampResolution: `2^-${exponent} s` };
   }
-  const label = exponent === 6 ? 'us' : exponent === 9 ? 'ns' : `10^-${exponent} s`;
+  let label = `10^-${exponent} s`;
+  if (exponent === 6) label = 'us';
+  if (exponent === 9) label = 'ns';
   if (exponent <= 6) return { timestampMode: 'multiply', timestampFactor: 10 ** (6 - exponent), timestampResolution: label };
   if (exponent <= 12) return { timestampMode: 'divide', timestampFactor: 10 ** (exponent - 6), timestampResolution: label };
   return { timestampMode: 'float', timestampFactor: 10 ** (6 - exponent), timestampResolution: label };

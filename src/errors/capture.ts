@@ -6,7 +6,7 @@ export const CAPTURE_ERRORS = {
   FILE_FORMAT: { code: 'FG_ERR_CAPTURE_FILE_FORMAT', statusCode: 400, summary: 'The capture file header is invalid or of an unknown format.' },
   LINK_TYPE_UNSUPPORTED: { code: 'FG_ERR_CAPTURE_LINK_TYPE_UNSUPPORTED', statusCode: 400, summary: 'The capture uses a link type the decoder does not handle.' },
   LIVE_OPEN: { code: 'FG_ERR_CAPTURE_LIVE_OPEN', statusCode: 500, summary: 'libpcap could not open the interface for live capture.' },
-  LIVE_WORKER: { code: 'FG_ERR_CAPTURE_LIVE_WORKER', statusCode: 500, summary: 'The live-capture worker thread failed or exited.' },
+  LIVE_PROCESS: { code: 'FG_ERR_CAPTURE_LIVE_PROCESS', statusCode: 500, summary: 'The live-capture child process failed or exited.' },
   OPTIONS: { code: 'FG_ERR_CAPTURE_OPTIONS', statusCode: 400, summary: 'A capture option is out of range.' },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
@@ -25,7 +25,7 @@ export function fileOpenError(path: string, cause: unknown): CaptureError {
   return new CaptureError('FILE_OPEN', `cannot read capture file '${path}': ${reason}. Check the path and its permissions.`, { path }, cause);
 }
 
-/** A capture file whose header breaks the pcap or pcapng format; `problem` says how. */
+/** A capture file whose header breaks the pcap or pcapng format; `problem` describes the violation. */
 export function fileFormatError(path: string, problem: string): CaptureError {
   return new CaptureError(
     'FILE_FORMAT',
@@ -52,8 +52,8 @@ export function liveOpenError(device: string, cause: unknown): CaptureError {
   );
 }
 
-export function liveWorkerError(device: string, reason: string, cause?: unknown): CaptureError {
-  return new CaptureError('LIVE_WORKER', `live capture on '${device}' stopped: ${reason}. See the log for the worker's error and restart the capture.`, { device }, cause);
+export function liveProcessError(device: string, reason: string, cause?: unknown): CaptureError {
+  return new CaptureError('LIVE_PROCESS', `live capture on '${device}' stopped: ${reason}. See the log for the capture process's error and restart the capture.`, { device }, cause);
 }
 
 export function captureOptionError(name: string, value: unknown, rule: string): CaptureError {

@@ -183,13 +183,62 @@ export function computeFeatures(slab: FlowStatsSlab, record: number, context: Fe
   return out;
 }
 
+/** The first packet of a one-packet flow, as `computeSinglePacketFeatures` needs it. */
+export interface SinglePacket {
+  destinationPort: number;
+  payloadBytes: number;
+  headerBytes: number;
+  tcpFlags: number;
+  window: number;
+  forward: boolean;
+}
+
+/**
+ * Computes the corrected-mode features of a one-packet flow without a stats record. The result
+ * equals `computeFeatures` on the same packet (a test checks this) at about half the cost, which
+ * matters when a flood exports one flow per packet.
+ */
+export function computeSinglePacketFeatures(packet: SinglePacket): Float64Array {
+  const out = allocateFeatures();
+  const pl = packet.payloadBytes;
+  const flags = packet.tcpFlags;
+  out[0] = packet.destinationPort;
+  out[14] = -1;
+  out[15] = -1;
+  const side = packet.forward ? 0 : 1;
+  out[2 + side] = 1;
+  out[4 + side] = pl;
+  out[6 + side * 4] = pl;
+  out[7 + side * 4] = pl;
+  out[8 + side * 4] = pl;
+  out[30 + side] = (flags >> 3) & 1;
+  out[32 + side] = (flags >> 5) & 1;
+  out[34 + side] = packet.headerBytes;
+  out[38] = pl;
+  out[39] = pl;
+  out[40] = pl;
+  for (let column = 0; column < 8; column++) out[43 + column] = (flags >> CORRECTED_FLAG_BITS[column]) & 1;
+  out[52] = pl;
+  out[53 + side] = pl;
+  if (packet.forward) {
+    out[55] = packet.headerBytes;
+    out[66] = packet.window;
+    out[68] = pl >= 1 ? 1 : 0;
+    out[69] = packet.headerBytes;
+  } else {
+    out[67] = packet.window;
+  }
+  return out;
+}
+
 /**
  * Records per shared ArrayBuffer. A fresh 624-byte Float64Array costs about 0.5 µs (an off-heap
  * buffer each), views into a shared buffer about 0.05 µs.
- * NOTE: a kept record keeps its whole buffer alive, so holding one record pins at most
- * FEATURES_PER_BUFFER × 624 bytes (about 5 KB).
+ * NOTE: a kept record keeps its whole buffer alive, so one record can pin up to
+ * FEATURES_PER_BUFFER × 624 bytes (about 10 KB). A consumer that keeps many old records should
+ * copy their features.
  */
-const FEATURES_PER_BUFFER = 8;
+const FEATURES_PER_BUFFER = 16;
 let featureBuffer = new ArrayBuffer(0);
 let featureBufferUsed = FEATURES_PER_BUFFER;
 

@@ -1,6 +1,6 @@
-import { formatIPv4, formatIPv6, type DecodedPacket } from '../capture/packet.ts';
+import { formatIPv6, type DecodedPacket } from '../capture/packet.ts';
 import type { ExportReason, FlowRecord } from './flow-record.ts';
-import { computeFeatures } from './features.ts';
+import { computeFeatures, computeSinglePacketFeatures, type SinglePacket } from './features.ts';
 import { addFirstPacket, addPacket, F as F_OFFSETS, F_STRIDE as F_RECORD, FlowStatsSlab, updateActiveIdle, type PacketSample } from './flow-stats.ts';
 import { FlowTable, hashKey, hashV6, LIST_CLOSING, LIST_COUNT, LIST_MULTI_OFFSET } from './flow-table.ts';
 import { resolveFlowMeterOptions, type FlowMeterOptions, type ResolvedFlowMeterOptions } from './options.ts';
@@ -83,8 +83,6 @@ class FlowMeterImpl implements FlowMeter {
   readonly #cic2017: boolean;
   readonly #table: FlowTable;
   readonly #slab: FlowStatsSlab;
-  /** Stats record used to export a one-packet flow, which has no record of its own. */
-  readonly #scratchRecord: number;
   readonly #fragments = new FragmentPorts(4096);
 
   // Per-slot state beside the key, grown with the table.
@@ -111,6 +109,7 @@ class FlowMeterImpl implements FlowMeter {
 
   readonly #sample: PacketSample = { timestampUs: 0, payloadBytes: 0, headerBytes: 0, tcpFlags: 0, window: 0, forward: true };
   readonly #firstSample: PacketSample = { timestampUs: 0, payloadBytes: 0, headerBytes: 0, tcpFlags: 0, window: 0, forward: true };
+  readonly #singlePacket: SinglePacket = { destinationPort: 0, payloadBytes: 0, headerBytes: 0, tcpFlags: 0, window: 0, forward: true };
   #protocol = 0;
   #srcPort = 0;
   #dstPort = 0;
@@ -167,7 +166,6 @@ class FlowMeterImpl implements FlowMeter {
     this.#icmpType = new Int16Array(capacity);
     this.#icmpCode = new Int16Array(capacity);
     this.#slab = new FlowStatsSlab(Math.min(options.maxFlows, 1024));
-    this.#scratchRecord = this.#slab.allocate();
   }
 
   get stats(): FlowMeterStats {
@@ -224,7 +222,7 @@ class FlowMeterImpl implements FlowMeter {
       const dst = packet.dst4 >>> 0;
       if (cic2017) {
         // CICFlowMeter orders the addresses as signed Java bytes and keeps the packet's own order
-        // for equal addresses; flipping each byte's top bit turns that into an unsigned compare.
+        // for equal addresses. Flipping each byte's top bit turns that into an unsigned compare.
         swap = (src ^ 0x80808080) >>> 0 > (dst ^ 0x80808080) >>> 0;
       } else {
         swap = src > dst || (src === dst && srcPort > dstPort);
@@ -302,8 +300,8 @@ class FlowMeterImpl implements FlowMeter {
     sample.window = protocol === TCP ? packet.tcpWindow : -1;
     if (packet.linkType === 1 && this.#paddingAsPayload) {
       // Its packet library counted the Ethernet trailer as payload, so short frames carry the
-      // padding up to the 60-byte minimum; frames captured before the NIC padded them are padded
-      // here so that gateway values match the dataset.
+      // padding up to the 60-byte minimum. Frames captured before the NIC padded them are padded
+      // here, so gateway values match the dataset.
       const frame = packet.wireLength > 60 ? packet.wireLength : 60;
       const payload = frame - packet.linkHeaderLength - packet.ipHeaderLength - header;
       sample.payloadBytes = payload > 0 ? payload : 0;
@@ -510,7 +508,9 @@ class FlowMeterImpl implements FlowMeter {
 
   #classOf(slot: number): number {
     const protocol = this.#table.keyProto[slot] & 0xff;
-    return protocol === TCP ? 0 : protocol === UDP ? 1 : 2;
+    if (protocol === TCP) return 0;
+    if (protocol === UDP) return 1;
+    return 2;
   }
 
   #closeReason(slot: number): ExportReason | undefined {
@@ -535,8 +535,7 @@ class FlowMeterImpl implements FlowMeter {
     }
     let flowRecord: FlowRecord;
     if (record < 0) {
-      this.#replayFirstPacket(slot, this.#scratchRecord);
-      flowRecord = this.#buildRecord(slot, this.#scratchRecord, reason);
+      flowRecord = this.#buildRecord(slot, -1, reason);
     } else {
       flowRecord = this.#buildRecord(slot, record, reason);
       this.#slab.release(record);
@@ -561,21 +560,38 @@ class FlowMeterImpl implements FlowMeter {
     const dstAddr = srcIsA ? addrB : addrA;
     const srcPort = srcIsA ? portA : portB;
     const dstPort = srcIsA ? portB : portA;
-    const f = this.#slab.f;
-    const fb = record * F_STRIDE;
-    const features = computeFeatures(this.#slab, record, {
-      cic2017: this.#cic2017,
-      flagOrder: this.options.cic2017FlagOrder,
-      destinationPort: dstPort,
-      firstPayloadBytes: this.#firstPayload[slot],
-      firstTcpFlags: this.#firstFlags[slot],
-    });
+    let features: Float64Array;
+    let startUs: number;
+    let endUs: number;
+    if (record < 0) {
+      // Only corrected mode exports one-packet flows; cic2017 drops them before this point.
+      const single = this.#singlePacket;
+      single.destinationPort = dstPort;
+      single.payloadBytes = this.#firstPayload[slot];
+      single.headerBytes = this.#firstHeader[slot];
+      single.tcpFlags = this.#firstFlags[slot];
+      single.window = this.#firstWindow[slot];
+      single.forward = this.#firstForward[slot] === 1;
+      features = computeSinglePacketFeatures(single);
+      startUs = this.#startUs[slot];
+      endUs = startUs;
+    } else {
+      features = computeFeatures(this.#slab, record, {
+        cic2017: this.#cic2017,
+        flagOrder: this.options.cic2017FlagOrder,
+        destinationPort: dstPort,
+        firstPayloadBytes: this.#firstPayload[slot],
+        firstTcpFlags: this.#firstFlags[slot],
+      });
+      startUs = this.#slab.f[record * F_STRIDE + F.startUs];
+      endUs = this.#slab.f[record * F_STRIDE + F.lastUs];
+    }
     const handshake = this.#handshake[slot];
     return {
       id: this.#nextRecordId++,
       flowId: this.#cic2017
-        ? `${addrA}-${addrB}-${portA}-${portB}-${protocol}`
-        : `${srcAddr}-${dstAddr}-${srcPort}-${dstPort}-${protocol}`,
+        ? addrA + '-' + addrB + '-' + portA + '-' + portB + '-' + protocol
+        : srcAddr + '-' + dstAddr + '-' + srcPort + '-' + dstPort + '-' + protocol,
       mode: this.options.mode,
       ipVersion: version as 4 | 6,
       srcAddr,
@@ -583,8 +599,8 @@ class FlowMeterImpl implements FlowMeter {
       dstAddr,
       dstPort,
       protocol,
-      startUs: f[fb + F.startUs],
-      endUs: f[fb + F.lastUs],
+      startUs,
+      endUs,
       exportReason: reason,
       handshakeSeen: (handshake & (SYN_A | SYNACK_B | ACK_A)) === (SYN_A | SYNACK_B | ACK_A) || (handshake & (SYN_B | SYNACK_A | ACK_B)) === (SYN_B | SYNACK_A | ACK_B),
       icmpType: this.#icmpType[slot],
@@ -607,8 +623,10 @@ class FlowMeterImpl implements FlowMeter {
     const table = this.#table;
     const last = this.#lastUs;
     if (this.#cic2017) {
-      // The 2017 build has no idle timeout; a live gateway ends flows older than the flow timeout
-      // from a timer instead of at their next packet. File mode leaves them to the next packet.
+      // The 2017 build has no idle timeout. A live gateway ends flows older than the flow timeout
+      // from its timer instead of at their next packet, and file mode leaves them to that packet.
+      // NOTE: after a timer export the next packet of the 5-tuple starts a fresh flow, whereas the
+      // 2017 build would have continued with the old orientation.
       if (!external) return;
       for (let list = 0; list < LIST_COUNT; list++) {
         let slot = table.heads[list];
@@ -659,8 +677,14 @@ function oldestTail(table: FlowTable, last: Float64Array, fromList: number, toLi
   return victim;
 }
 
+/** Decimal text of every octet value, so formatting an IPv4 address only concatenates. */
+const OCTETS = Array.from({ length: 256 }, (_, value) => String(value));
+
 function formatAddress(table: FlowTable, slot: number, version: number, endpointA: boolean): string {
-  if (version === 4) return formatIPv4(endpointA ? table.keyA[slot] : table.keyB[slot]);
+  if (version === 4) {
+    const address = endpointA ? table.keyA[slot] : table.keyB[slot];
+    return OCTETS[address >>> 24] + '.' + OCTETS[(address >>> 16) & 0xff] + '.' + OCTETS[(address >>> 8) & 0xff] + '.' + OCTETS[address & 0xff];
+  }
   const base = slot * 32 + (endpointA ? 0 : 16);
   return formatIPv6((table.v6 as Uint8Array).subarray(base, base + 16));
 }

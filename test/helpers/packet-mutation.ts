@@ -48,7 +48,7 @@ export async function runMutations(paths: string[], options: { mutations: number
   const random = xorshift32(options.seed);
   const reference = createDecodedPacket();
   const packet = createDecodedPacket();
-  const scratch = new Uint8Array(70_000);
+  const scratch = new Uint8Array(Math.max(...frames.map((frame) => frame.bytes.length)));
   const result: MutationResult = { mutations: 0, decoded: 0, skipped: 0, exceptions: 0, invariantViolations: 0, firstProblem: undefined };
 
   for (let i = 0; i < options.mutations; i++) {
