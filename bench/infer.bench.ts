@@ -6,7 +6,7 @@
  * builds a random-weight model of the reference system's size with Debian's PyTorch (LSTM 64,
  * LSTM 32, dense 16, dense 1 over 10 × 68).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { BenchOptions } from './run.ts';
@@ -15,7 +15,6 @@ import { FEATURE_COUNT } from '../src/flows/columns.ts';
 import type { FlowRecord } from '../src/flows/flow-record.ts';
 import type { Verdict } from '../src/infer/verdict.ts';
 import { makeFixtureModel } from '../test/infer/model-fixture.ts';
-import { readFileSync } from 'node:fs';
 
 export const name = 'infer';
 

@@ -22,12 +22,22 @@ export const PolicyOptionsSchema = Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'Also block on attack packets, for floods that make few flows.' }),
         minAttackPackets: Type.Integer({ minimum: 1, default: 1000, description: 'Packets in attack-labelled flows that block when their share reaches attackRatio.' }),
-        minMeanProbability: Type.Number({ minimum: 0, maximum: 1, default: 0.9, description: 'Mean probability of those attack verdicts.' }),
+        minMeanProbability: Type.Optional(
+          Type.Number({
+            minimum: 0,
+            maximum: 1,
+            description: "Mean probability those attack verdicts must also reach; unset trusts the model card's threshold.",
+          }),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
     ipv6PrefixLength: Type.Integer({ minimum: 1, maximum: 128, default: 64, description: 'IPv6 sources are judged and blocked per prefix of this length.' }),
-    maxSources: Type.Integer({ minimum: 1, default: 100_000, description: 'Source windows kept (LRU); the least recently seen is forgotten.' }),
+    maxSources: Type.Integer({
+      minimum: 1,
+      default: 100_000,
+      description: 'Source windows kept (LRU); the least recently seen is forgotten. 48 bytes per verdict held, at most window.maxFlows each.',
+    }),
     block: Type.Object(
       {
         durationMs: Type.Integer({ minimum: 1000, default: 600_000, description: 'Block duration of a first offence.' }),

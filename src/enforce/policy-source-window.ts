@@ -15,33 +15,34 @@ export interface WindowSummary {
   windowEndUs: number;
 }
 
+/** Values kept per verdict, packed in one array: start, end, probability, packets, bytes, attack. */
+const STRIDE = 6;
+const START = 0;
+const END = 1;
+const PROBABILITY = 2;
+const PACKETS = 3;
+const BYTES = 4;
+const ATTACK = 5;
+
 /**
  * The newest verdicts of one source, bounded by count (a ring of `maxFlows`) and by time
  * (entries ending more than `durationUs` before the newest leave). Verdicts may arrive slightly
  * out of end-time order, so time expiry compares with the newest end seen, not the last one.
+ * Storage starts at two entries and doubles up to `maxFlows`, because most sources (every one of
+ * a spoofed flood) send a flow or two.
  */
 export class SourceWindow {
-  readonly #startUs: Float64Array;
-  readonly #endUs: Float64Array;
-  readonly #probability: Float32Array;
-  readonly #packets: Float64Array;
-  readonly #bytes: Float64Array;
-  readonly #attack: Uint8Array;
-  readonly #capacity: number;
+  #entries: Float64Array;
+  readonly #maxFlows: number;
   readonly #durationUs: number;
   #head = 0;
   #count = 0;
   #newestEndUs = 0;
 
   constructor(maxFlows: number, durationMs: number) {
-    this.#capacity = maxFlows;
+    this.#maxFlows = maxFlows;
     this.#durationUs = durationMs * 1000;
-    this.#startUs = new Float64Array(maxFlows);
-    this.#endUs = new Float64Array(maxFlows);
-    this.#probability = new Float32Array(maxFlows);
-    this.#packets = new Float64Array(maxFlows);
-    this.#bytes = new Float64Array(maxFlows);
-    this.#attack = new Uint8Array(maxFlows);
+    this.#entries = new Float64Array(Math.min(2, maxFlows) * STRIDE);
   }
 
   get size(): number {
@@ -49,28 +50,49 @@ export class SourceWindow {
   }
 
   add(verdict: Verdict): void {
-    const slot = (this.#head + this.#count) % this.#capacity;
-    this.#startUs[slot] = verdict.startUs;
-    this.#endUs[slot] = verdict.endUs;
-    this.#probability[slot] = verdict.probability;
-    this.#packets[slot] = verdict.packets;
-    this.#bytes[slot] = verdict.bytes;
-    this.#attack[slot] = verdict.label === 'attack' ? 1 : 0;
-    if (this.#count < this.#capacity) this.#count++;
-    else this.#head = (this.#head + 1) % this.#capacity;
+    let capacity = this.#entries.length / STRIDE;
+    if (this.#count === capacity && capacity < this.#maxFlows) {
+      this.#grow(Math.min(this.#maxFlows, capacity * 2));
+      capacity = this.#entries.length / STRIDE;
+    }
+    const base = ((this.#head + this.#count) % capacity) * STRIDE;
+    const entries = this.#entries;
+    entries[base + START] = verdict.startUs;
+    entries[base + END] = verdict.endUs;
+    entries[base + PROBABILITY] = verdict.probability;
+    entries[base + PACKETS] = verdict.packets;
+    entries[base + BYTES] = verdict.bytes;
+    entries[base + ATTACK] = verdict.label === 'attack' ? 1 : 0;
+    if (this.#count < capacity) this.#count++;
+    else this.#head = (this.#head + 1) % capacity;
     if (verdict.endUs > this.#newestEndUs) this.#newestEndUs = verdict.endUs;
     this.#expire();
   }
 
+  /** Moves the entries, oldest first, into storage for `capacity` entries. */
+  #grow(capacity: number): void {
+    const grown = new Float64Array(capacity * STRIDE);
+    const oldCapacity = this.#entries.length / STRIDE;
+    for (let i = 0; i < this.#count; i++) {
+      const from = ((this.#head + i) % oldCapacity) * STRIDE;
+      grown.set(this.#entries.subarray(from, from + STRIDE), i * STRIDE);
+    }
+    this.#entries = grown;
+    this.#head = 0;
+  }
+
   #expire(): void {
+    const capacity = this.#entries.length / STRIDE;
     const oldestAllowedUs = this.#newestEndUs - this.#durationUs;
-    while (this.#count > 0 && this.#endUs[this.#head] < oldestAllowedUs) {
-      this.#head = (this.#head + 1) % this.#capacity;
+    while (this.#count > 0 && this.#entries[this.#head * STRIDE + END] < oldestAllowedUs) {
+      this.#head = (this.#head + 1) % capacity;
       this.#count--;
     }
   }
 
   summarize(): WindowSummary {
+    const entries = this.#entries;
+    const capacity = entries.length / STRIDE;
     let attackFlows = 0;
     let probabilitySum = 0;
     let attackProbabilitySum = 0;
@@ -79,17 +101,17 @@ export class SourceWindow {
     let bytes = 0;
     let windowStartUs = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.#count; i++) {
-      const slot = (this.#head + i) % this.#capacity;
-      const probability = this.#probability[slot];
+      const base = ((this.#head + i) % capacity) * STRIDE;
+      const probability = entries[base + PROBABILITY];
       probabilitySum += probability;
-      packets += this.#packets[slot];
-      bytes += this.#bytes[slot];
-      if (this.#attack[slot] === 1) {
+      packets += entries[base + PACKETS];
+      bytes += entries[base + BYTES];
+      if (entries[base + ATTACK] === 1) {
         attackFlows++;
         attackProbabilitySum += probability;
-        attackPackets += this.#packets[slot];
+        attackPackets += entries[base + PACKETS];
       }
-      if (this.#startUs[slot] < windowStartUs) windowStartUs = this.#startUs[slot];
+      if (entries[base + START] < windowStartUs) windowStartUs = entries[base + START];
     }
     const flows = this.#count;
     return {

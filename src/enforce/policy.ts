@@ -73,7 +73,7 @@ export const PolicyStateSchema = Type.Object({
 
 export type PolicyState = Static<typeof PolicyStateSchema>;
 
-/** What the policy holds about one source group, for the API's source report. */
+/** Policy state of one source group, for the API's source report. */
 export interface SourceDescription {
   source: string;
   /** Level the next block would start at (0 = no remembered offence). */
@@ -101,10 +101,10 @@ const NOTHING: PolicyResult = Object.freeze({ decisions: [], events: [] }) as un
  * - flow-ratio: at least `minFlows` verdicts, a share of attack verdicts ≥ `attackRatio`, and
  *   the mean probability ≥ `minMeanProbability` when that is set.
  * - packet-volume: at least `volume.minAttackPackets` packets in attack verdicts, their share of
- *   the window's packets ≥ `attackRatio`, and their mean probability ≥ `volume.minMeanProbability`.
- *   It catches floods that make few flows (an ICMP echo flood is one long flow, exported only by
- *   the active timeout). A single large benign transfer that the model misjudges can trip it,
- *   which is why it requires a higher mean probability.
+ *   the window's packets ≥ `attackRatio`, and their mean probability ≥ `volume.minMeanProbability`
+ *   when that is set. It catches floods that make few flows (an ICMP echo flood is one long flow,
+ *   exported only by the active timeout). A single large benign transfer that the model
+ *   misjudges can trip it; `volume.minMeanProbability` trades that risk against missed floods.
  */
 export class Policy {
   readonly options: Readonly<PolicyOptions>;
@@ -204,7 +204,7 @@ export class Policy {
       summary.attackPackets >= volume.minAttackPackets &&
       summary.packets > 0 &&
       summary.attackPackets / summary.packets >= options.attackRatio &&
-      summary.meanAttackProbability >= volume.minMeanProbability
+      (volume.minMeanProbability === undefined || summary.meanAttackProbability >= volume.minMeanProbability)
     ) {
       return 'packet-volume';
     }
@@ -294,7 +294,7 @@ export class Policy {
     else if (quietUntilUs > 0) this.#sources.set(target, this.#newSourceState(Number.POSITIVE_INFINITY, quietUntilUs));
   }
 
-  /** The policy's view of one address or group: its group, window, escalation level and quiet time. */
+  /** Describes an address or group as the policy sees it: group, window, escalation level, quiet time. */
   describeSource(address: string, nowMs: number): SourceDescription | undefined {
     const source = sourceGroupOf(address.split('/')[0], this.options.ipv6PrefixLength);
     if (source === undefined) return undefined;

@@ -5,3 +5,4 @@ export { WindowBuilder } from './window-builder.ts';
 export { VerdictRing } from './verdict-ring.ts';
 export { VerdictLog } from './verdict-log.ts';
 export type { Verdict, VerdictLabel } from './verdict.ts';
+export { replayCapture, REPLAY_FORMAT_VERSION, type ReplayOptions, type ReplayResult, type ReplaySource } from './replay.ts';

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { readCaptureFile } from '../capture/index.ts';
@@ -7,12 +8,11 @@ import { Policy, type DecisionRule, type PolicyDecision, type PolicyEvent, type 
 import type { PolicyOptionsInput } from '../enforce/policy-options.ts';
 import { sourceGroupOf } from '../enforce/policy-address.ts';
 import type { Logger } from '../log.ts';
+import { ModelError } from '../errors/model.ts';
 import { candidateCardPaths, validateModelCard } from './model-card.ts';
 import { Scorer } from './scorer.ts';
 import type { ScorerOptionsInput } from './scorer-options.ts';
 import type { Verdict } from './verdict.ts';
-import { existsSync } from 'node:fs';
-import { ModelError } from '../errors/model.ts';
 
 /** Version of the replay JSON document; it changes only when a field changes meaning or goes. */
 export const REPLAY_FORMAT_VERSION = 1;

@@ -21,7 +21,11 @@ export const ScorerOptionsSchema = Type.Object(
     modelPath: Type.String({ minLength: 1, description: 'ONNX model file; its card is the JSON file beside it.' }),
     cardPath: Type.Optional(Type.String({ minLength: 1, description: 'Model card, when it is not beside the model.' })),
     windowLength: Type.Integer({ minimum: 1, maximum: 256, default: 10, description: 'Flows per window; must equal the card\'s window.length.' }),
-    maxSources: Type.Integer({ minimum: 1, default: 100_000, description: 'Source groups whose flow history is kept (LRU).' }),
+    maxSources: Type.Integer({
+      minimum: 1,
+      default: 100_000,
+      description: 'Source groups whose flow history is kept (LRU); about 1 kB each, 5 kB once a group has windowLength flows (68 features, measured on Node 20).',
+    }),
     maxBatchSize: Type.Integer({ minimum: 1, maximum: 4096, default: 64, description: 'Windows per model run.' }),
     flushDelayMs: Type.Number({ minimum: 0, maximum: 1000, default: 2, description: 'Longest a partial batch waits for more windows.' }),
     dispatchWhenIdle: Type.Boolean({

@@ -1,10 +1,9 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { Component } from '../lifecycle.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { FlowMeterMode, FlowRecord } from '../flows/flow-record.ts';
-import { FEATURE_INDEX } from '../flows/columns.ts';
 import { ModelError } from '../errors/model.ts';
 import { loadModelCard, type LoadedModelCard, type ModelCard } from './model-card.ts';
 import { WindowBuilder } from './window-builder.ts';
@@ -14,6 +13,8 @@ import { parseOptions } from './parse-options.ts';
 import { ScorerOptionsSchema, type ScorerOptions, type ScorerOptionsInput } from './scorer-options.ts';
 import type { FromWorkerMessage, ToWorkerMessage } from './scoring-protocol.ts';
 import type { Verdict } from './verdict.ts';
+import { startScoringWorker } from './scoring-worker-start.ts';
+import { toVerdict } from './verdict-from-flow.ts';
 
 /** Outcome of a flow handed to `submit()`. */
 export type SubmitResult = 'queued' | 'dropped' | 'non-finite' | 'closed';
@@ -62,10 +63,6 @@ export interface ScorerDependencies {
   logger?: Logger;
 }
 
-const WORKER_EXTENSION = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-const WORKER_URL = new URL(`./scoring-worker.${WORKER_EXTENSION}`, import.meta.url);
-const TOTAL_PACKET_FEATURES = [FEATURE_INDEX['Total Fwd Packets'], FEATURE_INDEX['Total Backward Packets']];
-const TOTAL_BYTE_FEATURES = [FEATURE_INDEX['Total Length of Fwd Packets'], FEATURE_INDEX['Total Length of Bwd Packets']];
 
 /**
  * Scores every exported flow over its source's window in a worker thread and emits verdicts.
@@ -154,7 +151,7 @@ export class Scorer extends Component {
 
   protected override async onStart(): Promise<void> {
     const loaded = await this.#loadCard(this.options.modelPath, this.options.cardPath);
-    const worker = startWorker();
+    const worker = startScoringWorker();
     this.#worker = worker;
     worker.on('message', (message: FromWorkerMessage) => this.#onWorkerMessage(message));
     worker.on('error', (err) => this.#onWorkerGone(err));
@@ -464,40 +461,6 @@ export class Scorer extends Component {
     await this.#worker?.terminate();
     await this.#verdictLog?.close();
   }
-}
-
-/**
- * Starts the scoring worker. From the TypeScript sources (vitest, tsx) the worker registers
- * tsx's loader first: tsx 4.23 on Node 20 installs its hooks only on the main thread, so
- * `execArgv: ['--import', 'tsx']` leaves a worker unable to load `.ts` files.
- */
-function startWorker(): Worker {
-  if (WORKER_EXTENSION === 'js') return new Worker(WORKER_URL, { name: 'flowguard-scoring' });
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(bootstrap, { eval: true, name: 'flowguard-scoring' });
-}
-
-function toVerdict(record: FlowRecord, probability: number, card: ModelCard, scoredAtMs: number): Verdict {
-  const features = record.features;
-  return {
-    flowRecordId: record.id,
-    flowId: record.flowId,
-    ipVersion: record.ipVersion,
-    srcAddr: record.srcAddr,
-    srcPort: record.srcPort,
-    dstAddr: record.dstAddr,
-    dstPort: record.dstPort,
-    protocol: record.protocol,
-    startUs: record.startUs,
-    endUs: record.endUs,
-    packets: features[TOTAL_PACKET_FEATURES[0]] + features[TOTAL_PACKET_FEATURES[1]],
-    bytes: features[TOTAL_BYTE_FEATURES[0]] + features[TOTAL_BYTE_FEATURES[1]],
-    probability,
-    label: probability >= card.threshold ? 'attack' : 'benign',
-    modelVersion: card.modelVersion,
-    scoredAtMs,
-  };
 }
 
 function notRunning(operation: string): ModelError {

@@ -6,8 +6,8 @@ import type { Verdict } from './verdict.ts';
 import type { VerdictLogOptions } from './scorer-options.ts';
 
 /**
- * Appends verdicts to a JSON-lines file and rotates it by size: PATH becomes PATH.1, PATH.1
- * becomes PATH.2, and so on up to `maxFiles`; the oldest is deleted.
+ * Appends verdicts to a JSON-lines file and rotates it by size. At `maxBytes`, PATH becomes
+ * PATH.1, PATH.1 becomes PATH.2, and so on up to `maxFiles`. The oldest file is deleted.
  *
  * Bound: at most `maxPendingBytes` may wait for the disk. Past that, lines are dropped and
  * counted in `droppedLines` rather than buffered, so a slow disk cannot grow the heap.
@@ -72,9 +72,12 @@ export class VerdictLog {
     stream.write(text);
     this.#bytes += Buffer.byteLength(text);
     if (this.#bytes >= this.options.maxBytes) {
-      this.#rotating = this.#rotate().finally(() => {
-        this.#rotating = undefined;
+      // A rotation may start another one (held lines can fill the new file), so only the
+      // rotation that is still current clears the marker.
+      const rotation: Promise<void> = this.#rotate().finally(() => {
+        if (this.#rotating === rotation) this.#rotating = undefined;
       });
+      this.#rotating = rotation;
     }
   }
 
@@ -105,7 +108,7 @@ export class VerdictLog {
   }
 
   async close(): Promise<void> {
-    await this.#rotating;
+    while (this.#rotating !== undefined) await this.#rotating;
     const stream = this.#stream;
     this.#stream = undefined;
     if (stream === undefined) return;

@@ -105,17 +105,12 @@ export class WindowBuilder {
     const key = this.groupOf(record.srcAddr);
     let history = this.#histories.get(key);
     if (history === undefined) {
-      history = {
-        raw: new Float32Array(this.windowLength * RAW_ROW_LENGTH),
-        projected: new Float32Array(this.windowSize),
-        generation: this.#generation,
-        count: 0,
-        next: 0,
-      };
+      history = { raw: new Float32Array(RAW_ROW_LENGTH), projected: new Float32Array(this.#featureCount), generation: this.#generation, count: 0, next: 0 };
       this.#histories.set(key, history);
     } else if (history.generation !== this.#generation) {
       this.#reproject(history);
     }
+    if (history.count === this.#capacityOf(history) && history.count < this.windowLength) this.#grow(history);
 
     const slot = history.next;
     history.raw.set(row, slot * RAW_ROW_LENGTH);
@@ -128,6 +123,25 @@ export class WindowBuilder {
 
     this.#writeWindow(history, target, offset);
     return 'ok';
+  }
+
+  #capacityOf(history: SourceHistory): number {
+    return history.raw.length / RAW_ROW_LENGTH;
+  }
+
+  /**
+   * Doubles a history's storage, up to windowLength rows. Most sources send a flow or two (all of
+   * them, in a spoofed flood), so storage starts at one row. Rows are still in slots 0..count-1
+   * here, because the ring only wraps once it has its full size.
+   */
+  #grow(history: SourceHistory): void {
+    const rows = Math.min(this.windowLength, history.count * 2);
+    const raw = new Float32Array(rows * RAW_ROW_LENGTH);
+    raw.set(history.raw);
+    const projected = new Float32Array(rows * this.#featureCount);
+    projected.set(history.projected);
+    history.raw = raw;
+    history.projected = projected;
   }
 
   #writeWindow(history: SourceHistory, target: Float32Array, offset: number): void {
@@ -157,8 +171,9 @@ export class WindowBuilder {
     const features = this.#featureCount;
     const projection = this.#projection;
     const oldest = history.count === length ? history.next : 0;
-    const raw = new Float32Array(length * RAW_ROW_LENGTH);
-    const projected = new Float32Array(length * features);
+    const capacity = this.#capacityOf(history);
+    const raw = new Float32Array(capacity * RAW_ROW_LENGTH);
+    const projected = new Float32Array(capacity * features);
     let kept = 0;
     for (let r = 0; r < history.count; r++) {
       const rawBase = ((oldest + r) % length) * RAW_ROW_LENGTH;

@@ -19,9 +19,10 @@ export interface FixtureModel {
 
 /**
  * Writes a small random-weight LSTM (ONNX, opset 17) and its card into a new temporary folder
- * with Debian's PyTorch. Protocol 17 drives the probability up, protocol 6 down.
+ * with Debian's PyTorch. Protocols from `attackProtocol` (17 by default) up score as attack, lower
+ * ones as benign.
  */
-export function makeFixtureModel(options: { name?: string; version?: string; mode?: string; seed?: number; arch?: 'small' | 'reference' } = {}): FixtureModel {
+export function makeFixtureModel(options: { name?: string; version?: string; mode?: string; seed?: number; arch?: 'small' | 'reference'; attackProtocol?: number } = {}): FixtureModel {
   const dir = mkdtempSync(join(tmpdir(), 'fg-model-'));
   const featuresFile = join(dir, 'features.json');
   writeFileSync(featuresFile, JSON.stringify(FEATURE_NAMES));
@@ -30,6 +31,7 @@ export function makeFixtureModel(options: { name?: string; version?: string; mod
     SCRIPT, dir, '--features', featuresFile, '--name', name,
     '--version', options.version ?? 'fixture-1', '--mode', options.mode ?? 'corrected', '--seed', String(options.seed ?? 7),
     '--arch', options.arch ?? 'small',
+    '--attack-protocol', String(options.attackProtocol ?? 17),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   return {
     dir,

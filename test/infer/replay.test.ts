@@ -61,3 +61,30 @@ describe.skipIf(!hasSharedData)('replay with the fixture model', () => {
     expect(stderr).toContain('--model');
   });
 });
+
+// This fixture judges every flow attack (every protocol number is at least 1).
+describe.skipIf(!hasSharedData)('replay with a model that judges everything attack', () => {
+  let model: FixtureModel;
+
+  beforeAll(() => {
+    model = makeFixtureModel({ attackProtocol: 1, version: 'all-attack' });
+  });
+  afterAll(() => model?.remove());
+
+  it('blocks a one-flow ICMP flood on its packets', async () => {
+    const result = await replayCapture(sharedPath('pcaps', 'attacks', 'doup123_icmp_blacknurse.pcap'), { scorer: { modelPath: model.modelPath } });
+    const attacker = result.sources.find((s) => s.address === '172.16.2.1')!;
+    expect(attacker.flows).toBeLessThan(10);
+    expect(attacker).toMatchObject({ decision: 'block', rule: 'packet-volume' });
+    expect(attacker.evidence!.attackPackets).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('reports a spoofed SYN flood instead of blocking its sources', async () => {
+    const result = await replayCapture(sharedPath('pcaps', 'attacks', 'stopddos_pkt.TCP.synflood.spoofed.pcap'), { scorer: { modelPath: model.modelPath } });
+    const floods = result.events.filter((e) => e.type === 'spoofed-flood');
+    expect(floods.length).toBeGreaterThanOrEqual(1);
+    expect(floods[0]).toMatchObject({ topDestinations: [expect.objectContaining({ address: '10.10.10.10' })] });
+    expect(result.totals.sources).toBeGreaterThan(30_000);
+    expect(result.totals.blockedSources).toBeLessThan(10);
+  });
+});

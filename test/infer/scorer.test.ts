@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { FEATURE_INDEX, type FeatureName } from '../../src/flows/columns.ts';
 import type { FlowRecord } from '../../src/flows/flow-record.ts';
@@ -146,6 +147,16 @@ describe('scorer', () => {
     expect(scorer.stats().batches).toBeLessThanOrEqual(12);
   });
 
+  it('holds a partial batch for the flush delay', async () => {
+    const scorer = await startScorer({ dispatchWhenIdle: false, flushDelayMs: 50, maxBatchSize: 64 });
+    const arrived = collect(scorer, 3);
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) scorer.submit(makeFlowRecord({ srcAddr: `10.5.0.${i}` }));
+    await arrived;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+    expect(scorer.stats().batches).toBe(1);
+  });
+
   it('swaps the model without losing queued windows', async () => {
     const scorer = await startScorer({ maxBatchSize: 16, maxBatchesInFlight: 1 });
     const arrived = collect(scorer, 400);
@@ -184,9 +195,11 @@ describe('scorer', () => {
   it('appends verdicts to a rotated JSON-lines log', async () => {
     const path = join(model.dir, 'verdicts.jsonl');
     const scorer = await startScorer({ verdictLog: { path, maxBytes: 8192, maxFiles: 2 } });
-    const arrived = collect(scorer, 200);
-    for (let i = 0; i < 200; i++) scorer.submit(makeFlowRecord({ srcAddr: `10.4.0.${i & 255}` }));
-    await arrived;
+    // Five rounds of about 13 kB each, so each round rotates the file at least once.
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 40; i++) scorer.submit(makeFlowRecord({ srcAddr: `10.4.${round}.${i}` }));
+      await scorer.drain();
+    }
     await scorer.close();
     expect(existsSync(`${path}.1`)).toBe(true);
     expect(existsSync(`${path}.2`)).toBe(true);

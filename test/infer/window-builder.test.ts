@@ -40,6 +40,23 @@ describe('window builder', () => {
     expect(window.filter((_, i) => i % 3 === 0)).toEqual([3, 4, 5, 6]);
   });
 
+  it('keeps the order while its storage grows', () => {
+    const builder = new WindowBuilder(card, { windowLength: 4, maxSources: 10 });
+    const seen: number[][] = [];
+    for (let duration = 1; duration <= 9; duration++) seen.push(windowOf(builder, flow('192.0.2.9', duration)).filter((_, i) => i % 3 === 0));
+    expect(seen).toEqual([
+      [-1, -1, -1, 1],
+      [-1, -1, 1, 2],
+      [-1, 1, 2, 3],
+      [1, 2, 3, 4],
+      [2, 3, 4, 5],
+      [3, 4, 5, 6],
+      [4, 5, 6, 7],
+      [5, 6, 7, 8],
+      [6, 7, 8, 9],
+    ]);
+  });
+
   it('keeps one history per source address', () => {
     const builder = new WindowBuilder(card, { windowLength: 4, maxSources: 10 });
     windowOf(builder, flow('192.0.2.1', 1));
@@ -98,6 +115,17 @@ describe('window builder', () => {
     windowOf(builder, flow('192.0.2.1', 7));
     builder.setCard({ ...card, featureNames: ['Destination Port', 'Flow Duration'], scaler: { min: [0, 0], max: [1, 1] } } as ModelCard);
     expect(windowOf(builder, flow('192.0.2.1', 8))).toEqual([0, 0, 0, 0, 53, 7, 53, 8]);
+  });
+
+  it('reprojects partial and full histories in order', () => {
+    const builder = new WindowBuilder(card, { windowLength: 4, maxSources: 10 });
+    const durationOnly = { ...card, featureNames: ['Flow Duration'], scaler: { min: [0], max: [1] } } as ModelCard;
+    for (let duration = 1; duration <= 3; duration++) windowOf(builder, flow('192.0.2.20', duration));
+    for (let duration = 1; duration <= 6; duration++) windowOf(builder, flow('192.0.2.21', duration));
+    builder.setCard(durationOnly);
+    expect(windowOf(builder, flow('192.0.2.20', 4))).toEqual([1, 2, 3, 4]);
+    expect(windowOf(builder, flow('192.0.2.20', 5))).toEqual([2, 3, 4, 5]);
+    expect(windowOf(builder, flow('192.0.2.21', 7))).toEqual([4, 5, 6, 7]);
   });
 
   it('writes at the given offset of a batch buffer', () => {

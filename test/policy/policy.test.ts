@@ -66,6 +66,16 @@ describe('policy decisions', () => {
     expect(decisions).toEqual([]);
   });
 
+  it('never blocks a busy host of large flows with occasional false positives', () => {
+    const policy = makePolicy();
+    // A file server's client: 2,000 flows of 3,000 packets, one in 25 misjudged with high confidence.
+    const labels = (i: number) => (i % 25 === 7 ? 'attack' : 'benign');
+    const verdicts = series('198.51.100.78', 2000, labels, { everyMs: 500, packets: 3000, bytes: 4_000_000 }).map((v) =>
+      v.label === 'attack' ? { ...v, probability: 0.97 } : v,
+    );
+    expect(run(policy, verdicts).decisions).toEqual([]);
+  });
+
   it('requires the minimum mean probability when set', () => {
     const policy = makePolicy({ minMeanProbability: 0.9 });
     const weak = series('203.0.113.11', 20, always('attack'), { probability: 0.6 });
@@ -117,8 +127,8 @@ describe('policy floods with few flows', () => {
     expect((decisions[0].decidedAtUs - decisions[0].firstSeenUs) / 1e6).toBe(5);
   });
 
-  it('leaves a large flow alone when the model is unsure', () => {
-    const policy = makePolicy();
+  it('leaves a large flow alone below the volume confidence', () => {
+    const policy = makePolicy({ volume: { minMeanProbability: 0.9 } });
     const transfer = verdict('198.51.100.21', 'attack', 5000, { packets: 50_000, probability: 0.7, durationMs: 5000 });
     expect(run(policy, [transfer]).decisions).toEqual([]);
   });
