@@ -147,6 +147,11 @@ export class BenignTraffic {
     return this.#stoppedAtMs;
   }
 
+  /** Waits until every agent is loaded and sending (it printed its first stats line). */
+  async waitUntilRunning(timeoutMs: number): Promise<void> {
+    await waitFor(() => this.plan.every((entry) => this.#stats[entry.host.name] !== undefined), 'every benign agent starting', timeoutMs, 50);
+  }
+
   /** Waits until every client has completed at least `count` requests (or the deadline passes). */
   async waitForRequests(count: number, timeoutMs: number): Promise<void> {
     await waitFor(

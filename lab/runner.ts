@@ -86,6 +86,9 @@ export async function runScenario(topology: LabTopology, options: ScenarioRunOpt
   let benignStats: BenignStats;
   const benign = startBenign(topology, { seed, maxDurationMs: totalMs + 60_000 });
   try {
+    // Loading the agents through tsx takes seconds on a loaded machine; the lead-in starts
+    // once they send.
+    await benign.waitUntilRunning(60_000);
     await sleep(leadS * 1_000);
     if (scenario) {
       const running = startAttack(topology, scenario.name, { ...options.parameters, durationS }, { seed });

@@ -231,6 +231,8 @@ process.on('SIGTERM', () => stopController.abort());
 process.on('SIGINT', () => stopController.abort());
 
 const running = config.activities.map((activity, index) => runActivity(activity, new SeededRandom(root.derive(`${activity.kind}-${index}`))));
+// The first stats line tells the parent that the agent is loaded and sending.
+printStats(false);
 await Promise.all(running);
 clearInterval(statsTimer);
 clearTimeout(hardStop);
