@@ -1,0 +1,84 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/gateway/config.ts';
+import { Gateway } from '../../src/gateway/gateway.ts';
+import { silentLogger } from '../../src/log.ts';
+import { REPO_ROOT } from '../helpers/shared-data.ts';
+
+const MODEL = join(REPO_ROOT, 'models', 'flowguard-default.onnx');
+const SAMPLE = join(REPO_ROOT, 'demo', 'sample.pcap');
+const TOKEN = 'replay-gateway-test-token-0123456789';
+
+interface LabelSpan {
+  source: string;
+  label: string;
+}
+
+describe.skipIf(!existsSync(MODEL) || !existsSync(SAMPLE))('gateway on the bundled lab capture', () => {
+  let gateway: Gateway;
+  let stateDirectory: string;
+  let passEnded: Promise<void>;
+
+  beforeAll(async () => {
+    stateDirectory = await mkdtemp(join(tmpdir(), 'fg-gateway-'));
+    const config = resolveConfig({ stateDirectory, api: { port: 0, token: TOKEN }, enforcement: { monitor: false }, scorer: { modelPath: MODEL } });
+    let ended!: () => void;
+    passEnded = new Promise((resolve) => (ended = resolve));
+    gateway = new Gateway({
+      config,
+      logger: silentLogger(),
+      memoryBackend: true,
+      source: { kind: 'replay', file: SAMPLE, pace: 'full', loop: false, onPassEnd: () => ended() },
+    });
+    await gateway.start();
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await rm(stateDirectory, { recursive: true, force: true });
+  });
+
+  it('blocks the attacker and no benign client', async () => {
+    await passEnded;
+    await gateway.detection.scorer.drain();
+    await gateway.enforcer.flush(10_000);
+    const labels = JSON.parse(await readFile(join(REPO_ROOT, 'demo', 'sample.labels.json'), 'utf8')) as { spans: LabelSpan[] };
+    const attackers = labels.spans.filter((span) => span.label !== 'BENIGN').map((span) => span.source);
+    const benign = new Set(labels.spans.filter((span) => span.label === 'BENIGN').map((span) => span.source));
+
+    const response = await fetch(`${gateway.apiUrl}/blocks?state=active`);
+    expect(response.status).toBe(200);
+    const page = (await response.json()) as { items: Array<{ target: string; origin: string; evidence?: { attackRatio: number } }> };
+    const targets = page.items.map((item) => item.target);
+    expect(targets).toEqual(expect.arrayContaining(attackers));
+    for (const target of targets) expect(benign.has(target)).toBe(false);
+    const block = page.items.find((item) => item.target === attackers[0]);
+    expect(block?.origin).toBe('auto');
+    expect(block?.evidence?.attackRatio).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('unblocks by hand through the API', async () => {
+    const attacker = (await gateway.services.blocks.list({ offset: 0, limit: 10, state: 'active' })).items[0].target;
+    const denied = await fetch(`${gateway.apiUrl}/blocks/${attacker}`, { method: 'DELETE' });
+    expect(denied.status).toBe(401);
+    const response = await fetch(`${gateway.apiUrl}/blocks/${attacker}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(response.status).toBe(200);
+    expect(gateway.enforcer.get(attacker)).toBeUndefined();
+    const again = await fetch(`${gateway.apiUrl}/blocks/${attacker}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(again.status).toBe(404);
+  });
+
+  it('reports stats and health of the whole pipeline', async () => {
+    const stats = (await (await fetch(`${gateway.apiUrl}/stats`)).json()) as { packets: number; flows: number; verdicts: { attack: number; benign: number } };
+    expect(stats.packets).toBeGreaterThan(20_000);
+    expect(stats.flows).toBeGreaterThan(500);
+    expect(stats.verdicts.attack).toBeGreaterThan(500);
+    expect(stats.verdicts.benign).toBeGreaterThan(20);
+    const health = (await (await fetch(`${gateway.apiUrl}/health`)).json()) as { status: string; reasons: string[] };
+    expect(health.reasons).toEqual([]);
+    expect(health.status).toBe('ok');
+  });
+});
