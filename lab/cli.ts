@@ -166,8 +166,31 @@ async function commandCorpus(argv: string[]): Promise<number> {
   return result.failed === 0 ? 0 : 1;
 }
 
+const USAGE = `Usage: npm run lab -- COMMAND [options]   (as root)
+
+Commands:
+  up [--mode router|bridge] [--seed N]   bring a lab up and keep it (prints its run id)
+  down [RUN_ID ...]              remove the named labs, or every lab from 'up' or with a dead owner
+  status                         list running labs and their namespaces
+  scenarios                      list attack scenarios with their default parameters
+  run SCENARIO [options]         bring a lab up, run benign traffic and the attack, capture, tear down
+      --duration S   attack length in seconds       --out DIR      where the pcap and labels go
+      --seed N       seed of every random choice     --mode M       router (default) or bridge
+      --rate R       packets or requests per second  --concurrency N  connections at once
+      --interval S   slow attacks: seconds between sends
+      --attackers N  attacker hosts (1-3)            --lead S / --tail S  benign-only seconds around the attack
+      --keep         leave the lab up afterwards
+  corpus --out DIR [--seed N] [--only NAME,...]   every scenario at several rates plus benign-only runs
+
+Every address is inside 10.231.0.0/16 and fd00:231::/48, in namespaces the lab creates.
+`;
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
   installTeardownTrap();
   switch (command) {
     case 'up':
@@ -183,7 +206,7 @@ async function main(argv: string[]): Promise<number> {
     case 'corpus':
       return commandCorpus(rest);
     default:
-      process.stderr.write('usage: npm run lab -- up|down|status|scenarios|run SCENARIO|corpus --out DIR (see lab/cli.ts)\n');
+      process.stderr.write(`lab: unknown command '${command}'\n${USAGE}`);
       return 2;
   }
 }
@@ -193,6 +216,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    if (String((err as NodeJS.ErrnoException)?.code ?? '').startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`lab: ${(err as Error).message}\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
     const message = isFlowguardError(err) ? `${err.message} [${err.code}]` : String((err as Error)?.stack ?? err);
     process.stderr.write(`lab: ${message}\n`);
     process.exitCode = 1;
