@@ -24,7 +24,11 @@ type Check = (packet: PacketLine) => boolean;
 const toHttp: Check = (p) => p.protocol === TCP && p.dstPort === 80;
 const syn: Check = (p) => toHttp(p) && ((p.tcpFlags ?? 0) & SYN) !== 0;
 
-/** The packets each scenario must show from its attacker to the target, and a minimum count. */
+/**
+ * The packets each scenario must show from its attacker to the target, and a minimum count.
+ * Floods run at 2,000 packets/s for 3 s; on a loaded 2-core machine hping3 was measured sending
+ * under a third of that (1,859 SYNs), so 1,000 still tells a flood from benign traffic.
+ */
 const EXPECTED: Record<string, { check: Check; minimum: number; protocol: string; spoofed?: boolean }> = {
   hulk: { check: syn, minimum: 100, protocol: 'tcp' },
   goldeneye: { check: (p) => toHttp(p) && ((p.tcpFlags ?? 0) & PSH) !== 0 && (p.payloadLength ?? 0) > 0, minimum: 200, protocol: 'tcp' },
@@ -32,10 +36,10 @@ const EXPECTED: Record<string, { check: Check; minimum: number; protocol: string
   'slowhttptest-headers': { check: syn, minimum: 50, protocol: 'tcp' },
   'slowhttptest-body': { check: syn, minimum: 50, protocol: 'tcp' },
   'slowhttptest-read': { check: syn, minimum: 20, protocol: 'tcp' },
-  'syn-flood': { check: (p) => toHttp(p) && p.tcpFlags === SYN, minimum: 2_000, protocol: 'tcp' },
-  'syn-flood-spoofed': { check: (p) => toHttp(p) && p.tcpFlags === SYN, minimum: 2_000, protocol: 'tcp', spoofed: true },
-  'udp-flood': { check: (p) => p.protocol === UDP && p.dstPort === 53, minimum: 2_000, protocol: 'udp' },
-  'icmp-flood': { check: (p) => p.protocol === ICMP && p.icmpType === ICMP_ECHO_REQUEST, minimum: 2_000, protocol: 'icmp' },
+  'syn-flood': { check: (p) => toHttp(p) && p.tcpFlags === SYN, minimum: 1_000, protocol: 'tcp' },
+  'syn-flood-spoofed': { check: (p) => toHttp(p) && p.tcpFlags === SYN, minimum: 1_000, protocol: 'tcp', spoofed: true },
+  'udp-flood': { check: (p) => p.protocol === UDP && p.dstPort === 53, minimum: 1_000, protocol: 'udp' },
+  'icmp-flood': { check: (p) => p.protocol === ICMP && p.icmpType === ICMP_ECHO_REQUEST, minimum: 1_000, protocol: 'icmp' },
 };
 
 function countFrom(packets: PacketLine[], source: (src: string) => boolean, check: Check = () => true): number {
