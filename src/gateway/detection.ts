@@ -1,7 +1,7 @@
 import { Component } from '../lifecycle.ts';
 import type { Logger } from '../log.ts';
 import type { FlowRecord } from '../flows/flow-record.ts';
-import { FEATURE_INDEX } from '../flows/columns.ts';
+import { flowPacketCount, flowPayloadBytes } from '../flows/flow-totals.ts';
 import type { Scorer } from '../infer/scorer.ts';
 import type { Verdict } from '../infer/verdict.ts';
 import type { Policy, PolicyDecision, PolicyEvent } from '../enforce/policy.ts';
@@ -75,8 +75,8 @@ export class DetectionPipeline extends Component {
         startUs: record.startUs,
         endUs: record.endUs,
         exportReason: record.exportReason,
-        packets: record.features[FEATURE_INDEX['Total Fwd Packets']] + record.features[FEATURE_INDEX['Total Backward Packets']],
-        bytes: record.features[FEATURE_INDEX['Total Length of Fwd Packets']] + record.features[FEATURE_INDEX['Total Length of Bwd Packets']],
+        packets: flowPacketCount(record),
+        bytes: flowPayloadBytes(record),
       });
       const result = this.scorer.submit(record);
       if (result === 'queued') this.counters.submitted++;
