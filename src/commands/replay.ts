@@ -1,9 +1,7 @@
 import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { ModelError } from '../errors/model.ts';
-import { replayCapture, type ReplayResult, type ReplayOptions } from '../infer/replay.ts';
-import type { ScorerOptionsInput } from '../infer/scorer-options.ts';
+import { replayCapture, type ReplayResult } from '../infer/replay.ts';
+import { loadConfigFile, resolveConfig, resolveInstallPath } from '../gateway/config.ts';
 
 export const summary = 'Replay a capture file through flows, model and policy (dry-run) and print per-source decisions';
 
@@ -14,18 +12,13 @@ speed. Nothing is blocked: every decision is recorded as it would have been made
 capture times, so "after" is the delay from a source's first packet to its first decision.
 
 Options:
-      --config F   gateway configuration (YAML or JSON); its flows, scorer and policy keys apply
-      --model M    ONNX model (its card beside it); overrides scorer.modelPath from the config
+      --config F   gateway config (YAML), validated as by 'flowguard check-config'; its flows,
+                   scorer, policy and allowlist keys apply
+      --model M    ONNX model (its card beside it); default: scorer.modelPath of the config,
+                   models/flowguard-default.onnx in the install directory without one
       --json       print one JSON document (format in docs/policy.md) instead of a table
   -h, --help       show this help
 `;
-
-/** Keys of the gateway configuration that replay reads; the rest of the file is ignored. */
-interface ReplayConfig {
-  flows?: ReplayOptions['flows'];
-  scorer?: Partial<ScorerOptionsInput>;
-  policy?: ReplayOptions['policy'];
-}
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
@@ -50,41 +43,17 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw argumentError(`expected one capture file, got ${positionals.length} (${positionals.join(' ') || 'none'})`);
 
-  const config = values.config === undefined ? {} : await readConfig(values.config);
-  const modelPath = values.model ?? config.scorer?.modelPath;
-  if (modelPath === undefined) throw argumentError('no model given: pass --model FILE.onnx or set scorer.modelPath in the --config file');
-
+  // The gateway's own config file and validator: every key means what it means for `flowguard run`.
+  const config = values.config === undefined ? resolveConfig({}, 'defaults') : await loadConfigFile(values.config);
+  const modelPath = values.model ?? resolveInstallPath(config.scorer.modelPath);
   const result = await replayCapture(positionals[0], {
-    scorer: { ...config.scorer, modelPath },
-    policy: config.policy,
-    flows: config.flows,
+    scorer: { ...structuredClone(config.scorer), modelPath },
+    policy: { ...structuredClone(config.policy), allowlist: [...config.allowlist] },
+    // Without a config, the flow meter follows the model card's mode.
+    ...(values.config === undefined ? {} : { flows: structuredClone(config.flows) }),
   });
   process.stdout.write(values.json ? JSON.stringify(result) + '\n' : formatTable(result));
   return 0;
-}
-
-async function readConfig(path: string): Promise<ReplayConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw argumentError(`cannot read --config '${path}': ${(err as Error).message}`);
-  }
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (err) {
-    throw argumentError(`--config '${path}' is not valid YAML or JSON: ${(err as Error).message}`);
-  }
-  if (document === null || document === undefined) return {};
-  if (typeof document !== 'object' || Array.isArray(document)) throw argumentError(`--config '${path}' must hold a mapping at the top level`);
-  const { flows, scorer, policy } = document as Record<string, unknown>;
-  for (const [key, value] of Object.entries({ flows, scorer, policy })) {
-    if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
-      throw argumentError(`--config '${path}': '${key}' must be a mapping, got ${JSON.stringify(value)}`);
-    }
-  }
-  return { flows, scorer, policy } as ReplayConfig;
 }
 
 function formatTable(result: ReplayResult): string {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../log.ts';
 import { loadConfigFile } from '../gateway/config.ts';
@@ -15,7 +16,8 @@ and the model without dropping blocks.
 Options:
       --config FILE     gateway config (YAML), required
       --print-config    print the effective config as JSON and exit
-      --replay PCAP     read packets from a capture file instead of the configured interfaces
+      --replay PCAP     read packets from a capture file instead of the configured interfaces,
+                        and stop when it ends
       --pace MODE       with --replay: 'recorded' (default) keeps the capture's timing, 'full' does not
   -h, --help            show this help
 `;
@@ -43,6 +45,14 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`flowguard run: --pace must be 'recorded' or 'full', got '${values.pace}'\n`);
     return 2;
   }
+  if (values.pace !== undefined && values.replay === undefined) {
+    process.stderr.write('flowguard run: --pace applies only with --replay PCAP\n');
+    return 2;
+  }
+  if (values.replay !== undefined && !existsSync(values.replay)) {
+    process.stderr.write(`flowguard run: capture file '${values.replay}' not found\n`);
+    return 2;
+  }
   const configFile = values.config;
   const config = await loadConfigFile(configFile);
   if (values['print-config']) {
@@ -50,11 +60,22 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = createLogger({ level: config.logging.level, ...(config.logging.file ? { destination: config.logging.file } : {}) });
+  // A replay ends the run when the file is done; a live capture runs until a signal.
+  const stopAfterReplay = () => process.kill(process.pid, 'SIGTERM');
   const gateway = new Gateway({
     config,
     logger,
-    source: values.replay ? { kind: 'replay', file: values.replay, pace: (values.pace ?? 'recorded') as 'recorded' | 'full', loop: false } : { kind: 'live' },
+    source: values.replay
+      ? { kind: 'replay', file: values.replay, pace: (values.pace ?? 'recorded') as 'recorded' | 'full', loop: false, onPassEnd: stopAfterReplay }
+      : { kind: 'live' },
   });
+  let sourceFailed = false;
+  for (const source of gateway.sources) {
+    source.on('error', () => {
+      sourceFailed = true;
+      if (values.replay) stopAfterReplay();
+    });
+  }
   try {
     await gateway.start();
   } catch (err) {
@@ -62,5 +83,6 @@ export async function run(argv: string[]): Promise<number> {
     await gateway.stop().catch(() => undefined);
     throw err;
   }
-  return runUntilSignal(gateway, logger, () => loadConfigFile(configFile));
+  const code = await runUntilSignal(gateway, logger, () => loadConfigFile(configFile));
+  return sourceFailed ? 1 : code;
 }

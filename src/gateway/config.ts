@@ -1,15 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
+import ipaddr from 'ipaddr.js';
 import { parseDocument } from 'yaml';
-import { configInvalidError, configParseError, configReadError } from '../errors/config.ts';
+import { configInvalidError, configParseError, configReadError, type ConfigProblem } from '../errors/config.ts';
 import { collectProblems } from '../config/validate.ts';
 import { GatewayConfigSchema, type GatewayConfig } from './config-schema.ts';
 
 export { GatewayConfigSchema, DEFAULT_MODEL_PATH, type GatewayConfig } from './config-schema.ts';
 
-/** Repository or installation root: relative model paths in the config resolve against it. */
-export const INSTALL_ROOT = resolve(new URL('../..', import.meta.url).pathname.replace(/\/dist$/, ''), import.meta.url.endsWith('.ts') ? '' : '');
+/**
+ * Installation root (the repository): relative paths in the config resolve against it. Both
+ * src/gateway/ and dist/gateway/ sit two levels below it.
+ */
+export const INSTALL_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * Reads, validates and freezes a gateway config. Every problem of the file (unknown keys, wrong
@@ -42,6 +47,7 @@ export function resolveConfig(raw: unknown, file = '(inline config)'): Readonly<
   }
   const candidate = Value.Default(GatewayConfigSchema, structuredClone(raw)) as GatewayConfig;
   const problems = collectProblems(GatewayConfigSchema, candidate);
+  if (problems.length === 0) problems.push(...addressProblems(candidate));
   if (problems.length > 0) throw configInvalidError(file, problems);
   return deepFreeze(candidate);
 }
@@ -57,4 +63,31 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** Address lists the schema can only check as strings: each entry must be an address or CIDR. */
+function addressProblems(config: GatewayConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const lists: Array<[string, readonly string[]]> = [
+    ['allowlist', config.allowlist],
+    ['policy.ownAddresses', config.policy.ownAddresses],
+  ];
+  for (const [path, entries] of lists) {
+    entries.forEach((entry, index) => {
+      if (!isAddressOrCidr(entry)) {
+        problems.push({ path: `${path}[${index}]`, message: `must be an IPv4 or IPv6 address or CIDR such as 192.0.2.0/24 or 2001:db8::/32 (got '${entry}')` });
+      }
+    });
+  }
+  return problems;
+}
+
+function isAddressOrCidr(text: string): boolean {
+  try {
+    if (text.includes('/')) ipaddr.parseCIDR(text);
+    else ipaddr.parse(text);
+    return ipaddr.isValid(text.split('/')[0]);
+  } catch {
+    return false;
+  }
 }

@@ -77,8 +77,26 @@ describe('gateway config', () => {
     expect(result.stderr).toContain('has 2 problems');
     expect(result.stderr).toContain('dryRun: must be true or false');
     expect(result.stderr).toContain("flows.mode: must be one of 'cic2017', 'corrected' (got 'fixed')");
-    const good = await execa('node', [join(REPO_ROOT, 'bin', 'flowguard.js'), 'check-config', EXAMPLE], { reject: false });
+    const good = await execa('node', [join(REPO_ROOT, 'bin', 'flowguard.js'), 'check-config', '--no-host-checks', EXAMPLE], { reject: false });
     expect(good.exitCode).toBe(0);
+  });
+
+  it('rejects invalid addresses with their key paths', () => {
+    const problems = problemsOf(() => resolveConfig({ allowlist: ['10.0.0.0/8', '300.1.1.1', '10.0.0.0/33'], policy: { ownAddresses: ['bogus'] } }));
+    expect(problems.map((problem) => problem.path)).toEqual(['allowlist[1]', 'allowlist[2]', 'policy.ownAddresses[0]']);
+    expect(problems[0].message).toContain("(got '300.1.1.1')");
+  });
+
+  it('check-config checks the model and interfaces of this host', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fg-config-'));
+    const file = join(dir, 'host.yaml');
+    await writeFile(file, 'capture:\n  interfaces: [fgnosuchif0]\nscorer:\n  modelPath: /nonexistent/model.onnx\n');
+    const result = await execa('node', [join(REPO_ROOT, 'bin', 'flowguard.js'), 'check-config', file], { reject: false });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("scorer.modelPath: model file '/nonexistent/model.onnx' not found");
+    expect(result.stderr).toContain("capture.interfaces[0]: interface 'fgnosuchif0' does not exist");
+    const skipped = await execa('node', [join(REPO_ROOT, 'bin', 'flowguard.js'), 'check-config', '--no-host-checks', file], { reject: false });
+    expect(skipped.exitCode).toBe(0);
   });
 });
 

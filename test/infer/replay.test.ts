@@ -38,7 +38,7 @@ describe.skipIf(!hasSharedData)('replay with the fixture model', () => {
 
   it('prints the documented JSON and honours the policy config', async () => {
     const config = join(model.dir, 'gateway.yaml');
-    writeFileSync(config, `scorer:\n  modelPath: ${model.modelPath}\npolicy:\n  allowlist: [172.16.2.0/24]\nflows:\n  maxFlows: 20000\nother-area:\n  ignored: true\n`);
+    writeFileSync(config, `scorer:\n  modelPath: ${model.modelPath}\nallowlist: [172.16.2.0/24]\nflows:\n  maxFlows: 20000\n`);
     const script = "import { main } from './src/cli.ts'; process.exitCode = await main(process.argv.slice(1));";
     const { stdout, exitCode } = await execa('node', ['--import', 'tsx', '--input-type=module', '-e', script, 'replay', udpFlood, '--config', config, '--json'], {
       cwd: REPO_ROOT,
@@ -53,12 +53,24 @@ describe.skipIf(!hasSharedData)('replay with the fixture model', () => {
     expect(document.sources[0]).toMatchObject({ address: '172.16.2.1', decision: 'refused', reason: 'allowlist' });
   });
 
-  it('rejects a call without a model', async () => {
+  it('rejects a config the gateway would reject', async () => {
+    const config = join(model.dir, 'bad.yaml');
+    writeFileSync(config, `scorer:\n  modelPath: ${model.modelPath}\nother-area:\n  ignored: true\n`);
     const script = "import { main } from './src/cli.ts'; process.exitCode = await main(process.argv.slice(1));";
-    const { stderr, exitCode } = await execa('node', ['--import', 'tsx', '--input-type=module', '-e', script, 'replay', udpFlood], { cwd: REPO_ROOT, reject: false });
+    const { stderr, exitCode } = await execa('node', ['--import', 'tsx', '--input-type=module', '-e', script, 'replay', udpFlood, '--config', config], { cwd: REPO_ROOT, reject: false });
     expect(exitCode).toBe(2);
-    expect(stderr).toContain('FG_ERR_MODEL_REPLAY_ARGUMENT');
-    expect(stderr).toContain('--model');
+    expect(stderr).toContain('FG_ERR_CONFIG_INVALID');
+    expect(stderr).toContain('other-area: unknown key');
+  });
+
+  it('rejects a missing model file', async () => {
+    const script = "import { main } from './src/cli.ts'; process.exitCode = await main(process.argv.slice(1));";
+    const { stderr, exitCode } = await execa('node', ['--import', 'tsx', '--input-type=module', '-e', script, 'replay', udpFlood, '--model', '/nonexistent/model.onnx'], {
+      cwd: REPO_ROOT,
+      reject: false,
+    });
+    expect(exitCode).not.toBe(0);
+    expect(stderr).toContain('/nonexistent/model.onnx');
   });
 });
 
