@@ -24,6 +24,20 @@ export interface BenchModule {
 }
 
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(
+    [
+      'Usage: npm run bench -- [NAME ...] [--json] [--full]',
+      '',
+      'Runs every benchmark module in bench/ (*.bench.ts), or those whose name contains a NAME.',
+      '  --json   print all figures as one JSON object on standard output (progress on standard error)',
+      '  --full   the larger sizes some modules offer (for example one million mutated packets)',
+      'Some modules need root (network namespaces, nft). Results and machines: docs/benchmarks.md.',
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
 const json = args.includes('--json');
 const full = args.includes('--full');
 const filters = args.filter((arg) => !arg.startsWith('--'));

@@ -37,7 +37,9 @@ systemctl disable --now nginx >/dev/null 2>&1 || true
 
 npm ci
 npm run build
+# Put `flowguard` on PATH for every user.
+ln -sf "$PWD/bin/flowguard.js" /usr/local/bin/flowguard
 
 if [ "$demo" -eq 1 ]; then
-  exec node bin/flowguard.js demo
+  exec flowguard demo
 fi
