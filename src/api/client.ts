@@ -2,7 +2,7 @@ import { Agent, request } from 'undici';
 import type { Verdict } from '../infer/verdict.ts';
 import type { BlockRecord } from '../enforce/block.ts';
 import { requestFailed, responseError } from '../errors/api.ts';
-import type { BlockEntry, GatewayStats, HealthReport, Page } from './services.ts';
+import type { BlockEntry, GatewayStats, HealthReport, Page, PolicyStatus } from './services.ts';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:8780';
 
@@ -68,6 +68,14 @@ export class ApiClient {
 
   stats(): Promise<GatewayStats> {
     return this.#send('GET', 'stats');
+  }
+
+  policyStatus(): Promise<PolicyStatus> {
+    return this.#send('GET', 'policy');
+  }
+
+  resetGuards(): Promise<PolicyStatus> {
+    return this.#send('POST', 'policy/guards/reset');
   }
 
   health(): Promise<HealthReport> {

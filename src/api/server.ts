@@ -14,6 +14,7 @@ import { LiveStream } from './live-stream.ts';
 import { resolveApiOptions, type ApiOptions, type ApiOptionsInput } from './options.ts';
 import { registerBlockRoutes } from './routes/blocks.ts';
 import type { RouteContext } from './routes/context.ts';
+import { registerPolicyRoutes } from './routes/policy.ts';
 import { registerStatusRoutes } from './routes/status.ts';
 import { registerVerdictRoutes } from './routes/verdicts.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
@@ -123,6 +124,7 @@ export async function buildApiApp(config: ApiServerOptions): Promise<{ app: Fast
   registerBlockRoutes(app, context);
   registerVerdictRoutes(app, context);
   registerStatusRoutes(app, context);
+  registerPolicyRoutes(app, context);
   stream.register(app, options.readsNeedToken);
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
   await app.register(fastifyStatic, { root: dashboardDirectory(), wildcard: false, index: 'index.html' });

@@ -23,6 +23,30 @@ export interface GatewayServices {
   readonly metrics: Registry;
   /** Events for the live stream and the webhooks. */
   readonly events: EventEmitter<GatewayEventMap>;
+  /** The policy's mode and guards; absent where no policy runs (then its routes answer 404). */
+  readonly policy?: PolicyService;
+}
+
+/** A safety guard that tripped and holds the policy in dry-run. */
+export interface TrippedGuard {
+  guard: string;
+  limit: number;
+  value: number;
+  /** The /24 or /48 for the per-prefix guard. */
+  prefix?: string;
+}
+
+export interface PolicyStatus {
+  /** True while decisions are only recorded: configured dry-run or a tripped guard. */
+  dryRun: boolean;
+  configuredDryRun: boolean;
+  trippedGuard?: TrippedGuard;
+}
+
+export interface PolicyService {
+  status(): Promise<PolicyStatus>;
+  /** Clears a tripped guard so enforcement resumes with the next decision; a no-op when none tripped. */
+  resetGuards(actor: string): Promise<PolicyStatus>;
 }
 
 /** One page of a list, newest first. */

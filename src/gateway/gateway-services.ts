@@ -18,6 +18,7 @@ import type {
   HealthReport,
   ManualBlockRequest,
   Page,
+  PolicyService,
   SourceReport,
   SourceService,
   UnblockRequest,
@@ -48,6 +49,8 @@ export class EnforcedGatewayServices implements GatewayServices {
   readonly sources: SourceService;
   readonly metrics: Registry;
   readonly events: EventEmitter<GatewayEventMap>;
+  /** Set by the gateway once its policy exists. */
+  policy: PolicyService | undefined;
 
   readonly #memory: MemoryGatewayServices;
   readonly #enforcer: Enforcer;

@@ -7,6 +7,7 @@ import { Policy } from '../enforce/policy.ts';
 import { Scorer } from '../infer/scorer.ts';
 import { MemoryGatewayServices } from '../api/memory-services.ts';
 import { ApiServer } from '../api/server.ts';
+import type { PolicyStatus } from '../api/services.ts';
 import type { Logger } from '../log.ts';
 import { Component } from '../lifecycle.ts';
 import type { FlowRecord } from '../flows/flow-record.ts';
@@ -90,6 +91,17 @@ export class Gateway {
       }),
     });
     this.detection = new DetectionPipeline({ scorer, policy, memory: this.memory, services: this.services, logger });
+    this.services.policy = {
+      status: async () => policyStatus(this.detection.policy),
+      resetGuards: async (actor) => {
+        const event = this.detection.policy.resetGuards();
+        if (event) {
+          this.#logger.info({ actor, previous: event.type === 'guards-reset' ? event.previous : undefined }, 'block guards reset by an operator');
+          this.memory.setHealthProblem('guard', undefined);
+        }
+        return policyStatus(this.detection.policy);
+      },
+    };
     this.api = new ApiServer({ services: this.services, options: config.api, logger });
 
     if (options.source.kind === 'replay') {
@@ -262,4 +274,13 @@ export function ownAddresses(): string[] {
     for (const entry of list ?? []) addresses.push(entry.address.replace(/%.*$/, ''));
   }
   return [...new Set(addresses)];
+}
+
+function policyStatus(policy: Policy): PolicyStatus {
+  const tripped = policy.trippedGuard;
+  return {
+    dryRun: policy.dryRun,
+    configuredDryRun: policy.options.dryRun,
+    ...(tripped ? { trippedGuard: { guard: tripped.guard, limit: tripped.limit, value: tripped.value, ...(tripped.prefix ? { prefix: tripped.prefix } : {}) } } : {}),
+  };
 }

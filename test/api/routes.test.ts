@@ -384,7 +384,7 @@ describe('API verdicts, sources and status', () => {
 
   it('publishes an OpenAPI document with every route and schema', async () => {
     const document = (await app.inject('/openapi.json')).json();
-    expect(Object.keys(document.paths).sort()).toEqual(['/blocks', '/blocks/{address}', '/events', '/health', '/metrics', '/sources/{address}', '/stats', '/verdicts']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/blocks', '/blocks/{address}', '/events', '/health', '/metrics', '/policy', '/policy/guards/reset', '/sources/{address}', '/stats', '/verdicts']);
     expect(document.paths['/blocks'].post.security).toEqual([{ bearerAuth: [] }]);
     expect(document.paths['/blocks'].post.requestBody.content['application/json'].schema.additionalProperties).toBe(false);
     expect(document.paths['/blocks'].get.responses['200']).toBeDefined();

@@ -71,6 +71,17 @@ describe.skipIf(!existsSync(MODEL) || !existsSync(SAMPLE))('gateway on the bundl
     expect(again.status).toBe(404);
   });
 
+  it('reports the policy mode and resets guards', async () => {
+    const status = await fetch(`${gateway.apiUrl}/policy`);
+    expect(status.status).toBe(200);
+    expect(await status.json()).toEqual({ dryRun: false, configuredDryRun: false });
+    const denied = await fetch(`${gateway.apiUrl}/policy/guards/reset`, { method: 'POST' });
+    expect(denied.status).toBe(401);
+    const reset = await fetch(`${gateway.apiUrl}/policy/guards/reset`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(reset.status).toBe(200);
+    expect(await reset.json()).toEqual({ dryRun: false, configuredDryRun: false });
+  });
+
   it('reports stats and health of the whole pipeline', async () => {
     const stats = (await (await fetch(`${gateway.apiUrl}/stats`)).json()) as { packets: number; flows: number; verdicts: { attack: number; benign: number } };
     expect(stats.packets).toBeGreaterThan(20_000);
