@@ -250,6 +250,10 @@ export class Gateway {
     try {
       this.detection.policy.importState(JSON.parse(text));
       this.#logger.info({ file: this.#stateFile }, 'policy history restored');
+      const tripped = this.detection.policy.trippedGuard;
+      if (tripped) {
+        this.memory.setHealthProblem('guard', `block guard ${tripped.guard} tripped before the restart; decisions are recorded as would-block until an operator resets it`);
+      }
     } catch (err) {
       // A damaged history must not keep the gateway from protecting: start with an empty one.
       this.#logger.error({ err, file: this.#stateFile }, 'policy history unreadable; starting with an empty history');
