@@ -1,4 +1,8 @@
-/** Headless Chromium settings and canvas probes shared by the dashboard tests. */
+/** Headless Chromium and canvas probes shared by the dashboard tests. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -16,6 +20,45 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/** Headless Chromium with a throw-away profile and one page whose errors are collected. */
+export class DashboardBrowser {
+  /** Uncaught page errors and console errors, which include Content-Security-Policy violations. */
+  readonly pageErrors: string[] = [];
+
+  private constructor(
+    readonly context: BrowserContext,
+    readonly page: Page,
+    readonly userDataDir: string,
+  ) {
+    page.on('pageerror', (err) => this.pageErrors.push(err.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') this.pageErrors.push(message.text());
+    });
+  }
+
+  static async launch(): Promise<DashboardBrowser> {
+    const userDataDir = await mkdtemp(join(tmpdir(), 'flowguard-chromium-'));
+    try {
+      const context = await chromium.launchPersistentContext(userDataDir, {
+        executablePath: CHROMIUM,
+        headless: true,
+        viewport: { width: 1400, height: 1000 },
+        args: CHROMIUM_ARGS,
+      });
+      const page = context.pages()[0] ?? (await context.newPage());
+      return new DashboardBrowser(context, page, userDataDir);
+    } catch (err) {
+      await rm(userDataDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+    await rm(this.userDataDir, { recursive: true, force: true });
+  }
+}
 
 /** The parts of a DOM canvas the tests read (the repository compiles without the DOM library). */
 export interface CanvasLike {

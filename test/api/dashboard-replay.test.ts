@@ -3,13 +3,13 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { resolveConfig } from '../../src/gateway/config.ts';
 import { Gateway } from '../../src/gateway/gateway.ts';
 import { ReplaySource } from '../../src/gateway/replay-source.ts';
 import { silentLogger } from '../../src/log.ts';
 import { REPO_ROOT } from '../helpers/shared-data.ts';
-import { CHROMIUM, CHROMIUM_ARGS, countRedPixels, type CanvasLike } from './browser.ts';
+import { CHROMIUM, countRedPixels, DashboardBrowser, type CanvasLike } from './browser.ts';
 import { TOKEN, waitFor } from './helpers.ts';
 
 const MODEL = join(REPO_ROOT, 'models', 'flowguard-default.onnx');
@@ -27,27 +27,16 @@ describe.skipIf(missing.length > 0)('dashboard of a gateway replaying the lab ca
   let gateway: Gateway;
   let replay: ReplaySource;
   let stateDirectory: string;
-  let userDataDir: string;
-  let context: BrowserContext;
+  let browser: DashboardBrowser;
   let page: Page;
+  let pageErrors: string[];
   let passEnded: Promise<void>;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     // The browser starts first: the replay runs at the capture's pace from the gateway's start,
     // and the page should see it from the beginning.
-    userDataDir = await mkdtemp(join(tmpdir(), 'flowguard-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 1000 },
-      args: CHROMIUM_ARGS,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    browser = await DashboardBrowser.launch();
+    ({ page, pageErrors } = browser);
 
     stateDirectory = await mkdtemp(join(tmpdir(), 'fg-dashboard-replay-'));
     const config = resolveConfig({ stateDirectory, api: { port: 0, token: TOKEN }, enforcement: { monitor: false }, scorer: { modelPath: MODEL } });
@@ -64,10 +53,9 @@ describe.skipIf(missing.length > 0)('dashboard of a gateway replaying the lab ca
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await gateway?.stop();
     if (stateDirectory) await rm(stateDirectory, { recursive: true, force: true });
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   });
 
   it('shows the attack, its block and the unblock', async () => {

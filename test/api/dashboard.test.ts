@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { MemoryGatewayServices } from '../../src/api/memory-services.ts';
 import { ApiServer } from '../../src/api/server.ts';
 import { SyntheticFeed } from '../../src/api/synthetic-feed.ts';
 import { REPO_ROOT } from '../helpers/shared-data.ts';
-import { CHROMIUM, CHROMIUM_ARGS, countRedPixels, type CanvasLike } from './browser.ts';
+import { CHROMIUM, countRedPixels, DashboardBrowser, type CanvasLike } from './browser.ts';
 import { TOKEN, waitFor } from './helpers.ts';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
@@ -24,10 +23,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard on a synthetic feed', () => {
   let server: ApiServer;
   let feed: SyntheticFeed;
   let feedTimer: NodeJS.Timeout | undefined;
-  let userDataDir: string;
+  let browser: DashboardBrowser;
   let context: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
 
   beforeAll(async () => {
     services = new MemoryGatewayServices({ trafficIntervalMs: 500, ownAddresses: ['198.51.100.10'] });
@@ -41,27 +40,15 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard on a synthetic feed', () => {
       attackShare: 0.4,
     });
 
-    userDataDir = await mkdtemp(join(tmpdir(), 'flowguard-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 1000 },
-      args: CHROMIUM_ARGS,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    // Console errors include Content-Security-Policy violations.
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    browser = await DashboardBrowser.launch();
+    ({ context, page, pageErrors } = browser);
   });
 
   afterAll(async () => {
     clearInterval(feedTimer);
-    await context?.close();
+    await browser?.close();
     await server?.close();
     await services?.close();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   });
 
   it('shows live charts and blocks, and unblocks with the button', async () => {
