@@ -1,41 +1,32 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { MemoryGatewayServices } from '../../src/api/memory-services.ts';
 import { ApiServer } from '../../src/api/server.ts';
 import { SyntheticFeed } from '../../src/api/synthetic-feed.ts';
 import { REPO_ROOT } from '../helpers/shared-data.ts';
+import { CHROMIUM, countRedPixels, DashboardBrowser, type CanvasLike } from './browser.ts';
 import { TOKEN, waitFor } from './helpers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const FEED_INTERVAL_MS = 100;
 const FLOWS_PER_TICK = 30;
 /** Upper bound of the feed, whatever happens to the test. */
 const FEED_MAX_TICKS = 600;
 
-/** The parts of a DOM canvas the test reads (the repository compiles without the DOM library). */
-interface CanvasLike {
-  width: number;
-  height: number;
-  dataset: Record<string, string | undefined>;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, width: number, height: number): { data: Uint8ClampedArray } } | null;
-}
+if (!existsSync(CHROMIUM)) process.stderr.write(`synthetic-feed dashboard test: skipped because ${CHROMIUM} is missing (Debian package chromium)\n`);
 
-if (!existsSync(CHROMIUM)) process.stderr.write(`dashboard test: skipped because ${CHROMIUM} is missing (Debian package chromium)\n`);
-
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
+describe.skipIf(!existsSync(CHROMIUM))('dashboard on a synthetic feed', () => {
   let services: MemoryGatewayServices;
   let server: ApiServer;
   let feed: SyntheticFeed;
   let feedTimer: NodeJS.Timeout | undefined;
-  let userDataDir: string;
+  let browser: DashboardBrowser;
   let context: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
 
   beforeAll(async () => {
     services = new MemoryGatewayServices({ trafficIntervalMs: 500, ownAddresses: ['198.51.100.10'] });
@@ -49,36 +40,15 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
       attackShare: 0.4,
     });
 
-    userDataDir = await mkdtemp(join(tmpdir(), 'flowguard-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 1000 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    // Console errors include Content-Security-Policy violations.
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    browser = await DashboardBrowser.launch();
+    ({ context, page, pageErrors } = browser);
   });
 
   afterAll(async () => {
     clearInterval(feedTimer);
-    await context?.close();
+    await browser?.close();
     await server?.close();
     await services?.close();
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   });
 
   it('shows live charts and blocks, and unblocks with the button', async () => {
@@ -102,13 +72,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     await waitFor('traffic chart to grow', async () => (await samplesOf('#traffic-chart')) > earlier, 10_000);
 
     // The verdict chart has attack-coloured bars: count red pixels in the canvas.
-    const redPixels = await page.$eval('#verdict-chart', (element) => {
-      const canvas = element as unknown as CanvasLike;
-      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-      let count = 0;
-      for (let i = 0; i < data.length; i += 4) if (data[i] > 180 && data[i + 1] < 100 && data[i + 2] < 100) count++;
-      return count;
-    });
+    const redPixels = await page.$eval('#verdict-chart', countRedPixels);
     expect(redPixels).toBeGreaterThan(50);
 
     // The block list fills as the feed blocks the attackers.

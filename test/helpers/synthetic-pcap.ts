@@ -2,14 +2,17 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 
 /**
  * Writers of generated pcap files (little-endian, microsecond, Ethernet) for tests and
- * benchmarks: a spoofed-source SYN flood and long HTTP-like TCP flows. Output is deterministic
- * for a given seed, so figures from two runs compare.
+ * benchmarks: a spoofed-source SYN flood, long HTTP-like TCP flows, and a SYN flood from a few
+ * hosts mixed with HTTP-like flows. Output is deterministic for a given seed, so figures from two
+ * runs compare.
  */
 
 const ETHERNET_HEADER_BYTES = 14;
 const IPV4_HEADER_BYTES = 20;
 const TCP_HEADER_BYTES = 20;
 const FLUSH_BYTES = 1 << 20;
+/** Server of the generated traffic: 10.0.0.80. */
+const SERVER4 = 0x0a000050;
 
 export interface TcpFrameFields {
   src4: number;
@@ -149,47 +152,118 @@ export interface HttpFlowsOptions {
  */
 export function writeHttpFlowsPcap(path: string, options: HttpFlowsOptions): number {
   const random = xorshift32(options.seed ?? 0x4777);
-  const writer = new PcapWriter(path);
-  const frame = new Uint8Array(2048);
+  const trace: PacketTrace = { writer: new PcapWriter(path), frame: new Uint8Array(2048), random, timeUs: 1_700_000_000_000_000 };
   const responseBytes = Math.min(options.responseBytes ?? 1400, 1460);
-  const server4 = 0x0a000050;
-  let timeUs = 1_700_000_000_000_000;
   for (let flow = 0; flow < options.flows; flow++) {
     const client4 = (0x0a010000 | (flow & 0xffff)) >>> 0;
-    const clientPort = 1024 + (random() % 64000);
-    let clientSeq = random() >>> 0;
-    let serverSeq = random() >>> 0;
-    const send = (fromClient: boolean, flags: number, payloadBytes: number): void => {
-      const length = buildTcpFrame(frame, {
-        src4: fromClient ? client4 : server4,
-        dst4: fromClient ? server4 : client4,
-        srcPort: fromClient ? clientPort : 80,
-        dstPort: fromClient ? 80 : clientPort,
-        seq: fromClient ? clientSeq : serverSeq,
-        ack: fromClient ? serverSeq : clientSeq,
+    writeHttpFlow(trace, client4, SERVER4, options.exchangesPerFlow, responseBytes);
+  }
+  return trace.writer.close();
+}
+
+export interface FloodMixOptions {
+  /** SYN-flood connections: each is SYN, the server's SYN/ACK and the attacker kernel's RST. */
+  attackFlows: number;
+  /** Attacking hosts, as unsigned 32-bit IPv4 addresses. They send from random ports. */
+  attackers4: number[];
+  /** Attack connections started per second of capture time. */
+  attackFlowsPerSecond: number;
+  /** One HTTP-like flow from a benign client after every this many attack connections. */
+  attackFlowsPerBenignFlow: number;
+  /** Benign clients, as unsigned 32-bit IPv4 addresses, used in turn. */
+  benignClients4: number[];
+  exchangesPerBenignFlow?: number;
+  seed?: number;
+}
+
+/**
+ * Writes a SYN flood from a few real (unspoofed) hosts against 10.0.0.80:80, mixed with
+ * keep-alive HTTP-like flows of benign clients to the same server. The attackers' kernels reset
+ * each half-open connection when the SYN/ACK arrives, as with hping3, so every attack flow ends
+ * with an RST. Returns the packet count.
+ */
+export function writeFloodMixPcap(path: string, options: FloodMixOptions): number {
+  const random = xorshift32(options.seed ?? 0xf100d);
+  const trace: PacketTrace = { writer: new PcapWriter(path), frame: new Uint8Array(2048), random, timeUs: 1_700_000_000_000_000 };
+  const gapUs = 1_000_000 / options.attackFlowsPerSecond;
+  const startUs = trace.timeUs;
+  let benignFlows = 0;
+  for (let flow = 0; flow < options.attackFlows; flow++) {
+    trace.timeUs = Math.max(trace.timeUs, startUs + Math.floor(flow * gapUs));
+    const attacker4 = options.attackers4[flow % options.attackers4.length];
+    const attackerPort = 1024 + (random() % 64512);
+    const attackerSeq = random() >>> 0;
+    const serverSeq = random() >>> 0;
+    const packet = (fromAttacker: boolean, flags: number, seq: number, ack: number): void => {
+      const length = buildTcpFrame(trace.frame, {
+        src4: fromAttacker ? attacker4 : SERVER4,
+        dst4: fromAttacker ? SERVER4 : attacker4,
+        srcPort: fromAttacker ? attackerPort : 80,
+        dstPort: fromAttacker ? 80 : attackerPort,
+        seq,
+        ack,
         flags,
-        window: 65535,
-        payloadBytes,
+        window: fromAttacker ? 512 : 64240,
+        payloadBytes: 0,
       });
-      const advance = payloadBytes + ((flags & 0x03) !== 0 ? 1 : 0);
-      if (fromClient) clientSeq = (clientSeq + advance) >>> 0;
-      else serverSeq = (serverSeq + advance) >>> 0;
-      timeUs += 50 + (random() % 200);
-      writer.writeRecord(timeUs, frame, length);
+      trace.writer.writeRecord(trace.timeUs, trace.frame, length);
+      trace.timeUs += 20 + (random() % 80);
     };
-    send(true, 0x02, 0);
-    send(false, 0x12, 0);
-    send(true, 0x10, 0);
-    for (let exchange = 0; exchange < options.exchangesPerFlow; exchange++) {
-      send(true, 0x18, 300);
-      send(false, 0x18, responseBytes);
-      send(true, 0x10, 0);
+    packet(true, 0x02, attackerSeq, 0);
+    packet(false, 0x12, serverSeq, (attackerSeq + 1) >>> 0);
+    packet(true, 0x04, (attackerSeq + 1) >>> 0, 0);
+
+    if ((flow + 1) % options.attackFlowsPerBenignFlow === 0) {
+      const client4 = options.benignClients4[benignFlows++ % options.benignClients4.length];
+      writeHttpFlow(trace, client4, SERVER4, options.exchangesPerBenignFlow ?? 3, 1400);
     }
-    send(true, 0x11, 0);
-    send(false, 0x11, 0);
+  }
+  return trace.writer.close();
+}
+
+/** The file being written, its frame buffer, random source and the capture clock. */
+interface PacketTrace {
+  writer: PcapWriter;
+  frame: Uint8Array;
+  random: () => number;
+  timeUs: number;
+}
+
+/** Writes one keep-alive HTTP-like flow from `client4` to port 80 of `server4` at the trace's clock. */
+function writeHttpFlow(trace: PacketTrace, client4: number, server4: number, exchanges: number, responseBytes: number): void {
+  const { writer, frame, random } = trace;
+  const clientPort = 1024 + (random() % 64000);
+  let clientSeq = random() >>> 0;
+  let serverSeq = random() >>> 0;
+  const send = (fromClient: boolean, flags: number, payloadBytes: number): void => {
+    const length = buildTcpFrame(frame, {
+      src4: fromClient ? client4 : server4,
+      dst4: fromClient ? server4 : client4,
+      srcPort: fromClient ? clientPort : 80,
+      dstPort: fromClient ? 80 : clientPort,
+      seq: fromClient ? clientSeq : serverSeq,
+      ack: fromClient ? serverSeq : clientSeq,
+      flags,
+      window: 65535,
+      payloadBytes,
+    });
+    const advance = payloadBytes + ((flags & 0x03) !== 0 ? 1 : 0);
+    if (fromClient) clientSeq = (clientSeq + advance) >>> 0;
+    else serverSeq = (serverSeq + advance) >>> 0;
+    trace.timeUs += 50 + (random() % 200);
+    writer.writeRecord(trace.timeUs, frame, length);
+  };
+  send(true, 0x02, 0);
+  send(false, 0x12, 0);
+  send(true, 0x10, 0);
+  for (let exchange = 0; exchange < exchanges; exchange++) {
+    send(true, 0x18, 300);
+    send(false, 0x18, responseBytes);
     send(true, 0x10, 0);
   }
-  return writer.close();
+  send(true, 0x11, 0);
+  send(false, 0x11, 0);
+  send(true, 0x10, 0);
 }
 
 function ipv4Checksum(frame: Uint8Array, start: number): number {
