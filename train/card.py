@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import datetime, timezone
 
 import numpy as np
@@ -145,3 +146,26 @@ def build_card(
         "trainingCommand": command,
         "notes": notes,
     }
+
+
+def flow_meter_settings(corpus: Corpus) -> dict | None:
+    """Return the flow meter settings the flow CSVs were extracted with, from their sidecar files.
+
+    ``flowguard dataset`` writes ``FLOWS.csv.flowmeter.json`` beside each CSV. The gateway compares
+    its own settings with these, because flows cut by other timeouts have other feature values.
+    Files without a sidecar (CIC-IDS2017 CSVs, older flowguard CSVs) give None.
+    """
+    found: dict[str, dict] = {}
+    for table in corpus.tables:
+        sidecar = table.path.with_name(table.path.name + ".flowmeter.json")
+        if sidecar.exists():
+            found[table.path.name] = json.loads(sidecar.read_text(encoding="utf-8"))
+    if not found:
+        return None
+    if len(found) != len(corpus.tables):
+        missing = sorted(table.path.name for table in corpus.tables if table.path.name not in found)
+        raise SystemExit(f"train: {', '.join(missing[:5])} lack the .flowmeter.json the other flow CSVs have; extract every file with the same 'flowguard dataset' settings")
+    distinct = {json.dumps(settings, sort_keys=True) for settings in found.values()}
+    if len(distinct) > 1:
+        raise SystemExit("train: the flow CSVs were extracted with different flow meter settings; extract every file with the same 'flowguard dataset --config' file")
+    return next(iter(found.values()))

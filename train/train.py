@@ -21,7 +21,7 @@ import pandas as pd
 import sklearn
 import torch
 
-from card import build_card
+from card import build_card, flow_meter_settings
 from corpus import SPLITS, CorpusError, load_corpus
 from evaluation import choose_threshold, score
 from export import export_onnx, plot_learning_curves, save_weights
@@ -163,6 +163,9 @@ def main(argv: list[str]) -> int:
         command="npm run train -- " + shlex.join(argv),
         files={"onnx": onnx_path.name, "weights": stem.with_suffix(".pt").name, "learningCurves": curves.name},
     )
+    settings = flow_meter_settings(corpus)
+    if settings is not None:
+        card["flowMeter"] = settings
     card_path = out / f"{arguments.name}.card.json"
     card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 

@@ -36,8 +36,9 @@ export async function run(argv: string[]): Promise<number> {
   const file = positionals[0];
   const config = await loadConfigFile(file);
   if (!values['no-host-checks']) {
-    const problems = await checkDeployment(config, { interfaces: true });
+    const { problems, warnings } = await checkDeployment(config, { interfaces: true });
     if (problems.length > 0) throw configInvalidError(file, problems);
+    for (const warning of warnings) process.stderr.write(`flowguard check-config: warning: ${warning.path}: ${warning.message}\n`);
   }
   if (values['print-config']) process.stdout.write(JSON.stringify(config, null, 2) + '\n');
   else process.stdout.write(`${file}: valid\n`);

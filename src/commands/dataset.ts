@@ -1,15 +1,16 @@
-import { access, constants, readFile } from 'node:fs/promises';
+import { access, constants, readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { readCaptureFile } from '../capture/index.ts';
 import { LabelledFlowWriter, type LabellingSummary } from '../dataset/labelled-flow-writer.ts';
 import { Labeller, parseLabels } from '../dataset/labels.ts';
 import { fileOpenError } from '../errors/capture.ts';
 import { labError } from '../errors/lab.ts';
-import { createFlowMeter, openFileSink, type FlowMeterMode } from '../flows/index.ts';
+import { createFlowMeter, openFileSink, resolveFlowMeterOptions, type FlowMeterMode, type FlowMeterOptions } from '../flows/index.ts';
+import { loadConfigFile } from '../gateway/config.ts';
 
 export const summary = 'Extract labelled flows from a lab capture (pcap + labels file) into a CIC-IDS2017 CSV';
 
-const USAGE = `Usage: flowguard dataset --pcap FILE --labels FILE -o FLOWS.csv [--mode corrected|cic2017]
+const USAGE = `Usage: flowguard dataset --pcap FILE --labels FILE -o FLOWS.csv [--mode corrected|cic2017] [--config FILE]
 
 Runs the flow meter over a capture and writes one CSV row per flow (the 85 columns of the
 CIC-IDS2017 GeneratedLabelledFlows files). The Label column is the label of the span in the
@@ -20,7 +21,13 @@ target takes its destination's label. Flows no span covers are left out and coun
   --labels FILE   labels file of the same run (<name>.labels.json)
   -o, --output    CSV file to write ('-' for standard output)
   --mode MODE     flow meter mode: corrected (default) or cic2017 (IPv4 only, as in 2017)
+  --config FILE   take the flow meter settings (timeouts, linger, table cap) from the 'flows'
+                  section of a gateway config, so the model learns flows cut as the gateway
+                  cuts them; --mode still overrides the mode
   --help          show this text
+
+Beside FLOWS.csv goes FLOWS.csv.flowmeter.json with the flow meter settings used; training
+copies them into the model card, and the gateway warns when its own settings differ.
 
 A one-line JSON summary (rows per label, flows left out) goes to standard error.`;
 
@@ -33,7 +40,13 @@ export interface DatasetSummary extends LabellingSummary {
 }
 
 /** Extracts labelled flows from `pcapPath` into `outputPath` and returns the counts. */
-export async function buildDataset(pcapPath: string, labelsPath: string, outputPath: string, mode: FlowMeterMode): Promise<DatasetSummary> {
+export async function buildDataset(
+  pcapPath: string,
+  labelsPath: string,
+  outputPath: string,
+  mode: FlowMeterMode,
+  flowOptions: FlowMeterOptions = {},
+): Promise<DatasetSummary> {
   let labelsText: string;
   try {
     labelsText = await readFile(labelsPath, 'utf8');
@@ -45,8 +58,10 @@ export async function buildDataset(pcapPath: string, labelsPath: string, outputP
   await access(pcapPath, constants.R_OK).catch((err: unknown) => {
     throw fileOpenError(pcapPath, err);
   });
+  const settings = resolveFlowMeterOptions({ ...flowOptions, mode });
+  if (outputPath !== '-') await writeFile(`${outputPath}.flowmeter.json`, JSON.stringify(settings, null, 2) + '\n');
   const writer = new LabelledFlowWriter(labeller, openFileSink(outputPath));
-  const meter = createFlowMeter({ mode }, (record) => writer.write(record));
+  const meter = createFlowMeter(settings, (record) => writer.write(record));
   let labelling: LabellingSummary;
   let packetsRead = 0;
   try {
@@ -69,7 +84,8 @@ export async function run(argv: string[]): Promise<number> {
         pcap: { type: 'string' },
         labels: { type: 'string' },
         output: { type: 'string', short: 'o' },
-        mode: { type: 'string', default: 'corrected' },
+        mode: { type: 'string' },
+        config: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -86,11 +102,12 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`flowguard dataset: missing ${missing.map((name) => `--${name}`).join(', ')}.\n${USAGE}\n`);
     return 2;
   }
-  const mode = values.mode as FlowMeterMode;
+  const config = values.config === undefined ? undefined : await loadConfigFile(values.config);
+  const mode = (values.mode ?? config?.flows.mode ?? 'corrected') as FlowMeterMode;
   if (!MODES.includes(mode)) {
     throw labError('FG_ERR_LAB_BAD_OPTION', `--mode ${values.mode} is invalid; use corrected or cic2017.`);
   }
-  const result = await buildDataset(values.pcap!, values.labels!, values.output!, mode);
+  const result = await buildDataset(values.pcap!, values.labels!, values.output!, mode, config ? structuredClone(config.flows) : {});
   process.stderr.write(`${JSON.stringify(result)}\n`);
   return 0;
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ConfigProblem } from '../errors/config.ts';
-import { loadModelCard } from '../infer/model-card.ts';
+import { resolveFlowMeterOptions } from '../flows/options.ts';
+import { loadModelCard, type ModelCard } from '../infer/model-card.ts';
 import { resolveInstallPath, type GatewayConfig } from './config.ts';
 
 /**
@@ -8,14 +9,21 @@ import { resolveInstallPath, type GatewayConfig } from './config.ts';
  * window must fit the flow meter) and the capture interfaces. `flowguard check-config` runs it,
  * so systemd's ExecStartPre stops a config that would fail at start.
  */
-export async function checkDeployment(config: Readonly<GatewayConfig>, options: { interfaces: boolean }): Promise<ConfigProblem[]> {
+export async function checkDeployment(
+  config: Readonly<GatewayConfig>,
+  options: { interfaces: boolean },
+): Promise<{ problems: ConfigProblem[]; warnings: ConfigProblem[] }> {
   const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
   const modelPath = resolveInstallPath(config.scorer.modelPath);
   if (!existsSync(modelPath)) {
     problems.push({ path: 'scorer.modelPath', message: `model file '${modelPath}' not found; relative paths resolve against the install directory` });
   } else {
     try {
-      await loadModelCard(modelPath, { flowMeterMode: config.flows.mode ?? 'corrected', windowLength: config.scorer.windowLength }, config.scorer.cardPath);
+      const { card } = await loadModelCard(modelPath, { flowMeterMode: config.flows.mode ?? 'corrected', windowLength: config.scorer.windowLength }, config.scorer.cardPath);
+      for (const key of flowSettingsDifferences(card, config)) {
+        warnings.push({ path: `flows.${key}`, message: `differs from the setting the model was trained with (${JSON.stringify((card.flowMeter as Record<string, unknown>)[key])}); flows cut differently have other feature values` });
+      }
     } catch (err) {
       problems.push({ path: 'scorer.modelPath', message: (err as Error).message });
     }
@@ -27,5 +35,16 @@ export async function checkDeployment(config: Readonly<GatewayConfig>, options: 
       }
     });
   }
-  return problems;
+  return { problems, warnings };
+}
+
+/**
+ * Flow meter keys whose value differs between the config and the settings the model card says
+ * its training flows were extracted with. Cards without those settings give no differences.
+ */
+export function flowSettingsDifferences(card: ModelCard, config: Readonly<GatewayConfig>): string[] {
+  const trained = card.flowMeter as Record<string, unknown> | undefined;
+  if (trained === undefined || trained === null || typeof trained !== 'object') return [];
+  const running = resolveFlowMeterOptions(structuredClone(config.flows)) as unknown as Record<string, unknown>;
+  return Object.keys(running).filter((key) => key in trained && JSON.stringify(running[key]) !== JSON.stringify(trained[key]));
 }

@@ -14,6 +14,7 @@ import type { FlowRecord } from '../flows/flow-record.ts';
 import type { GatewayConfig } from './config.ts';
 import { resolveInstallPath } from './config.ts';
 import { Supervisor } from './supervisor.ts';
+import { flowSettingsDifferences } from './deployment-check.ts';
 import { DetectionPipeline } from './detection.ts';
 import { EnforcedGatewayServices } from './gateway-services.ts';
 import { ReplaySource } from './replay-source.ts';
@@ -150,6 +151,13 @@ export class Gateway {
     this.#summaryTimer.unref();
     this.#stateTimer = setInterval(() => void this.#savePolicyState(), POLICY_STATE_SAVE_INTERVAL_MS);
     this.#stateTimer.unref();
+    const differing = flowSettingsDifferences(this.detection.scorer.card, this.config);
+    if (differing.length > 0) {
+      this.#logger.warn(
+        { keys: differing.map((key) => `flows.${key}`) },
+        'flow meter settings differ from those the model was trained with; flows cut differently have other feature values',
+      );
+    }
     this.#logger.info({ mode: this.config.mode, dryRun: this.config.dryRun, api: this.apiUrl, modelVersion: this.detection.scorer.card.modelVersion }, 'gateway started');
   }
 

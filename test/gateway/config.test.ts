@@ -5,6 +5,8 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { isFlowguardError } from '../../src/errors/index.ts';
 import { loadConfigFile, parseConfigText, resolveConfig } from '../../src/gateway/config.ts';
+import { flowSettingsDifferences } from '../../src/gateway/deployment-check.ts';
+import { resolveFlowMeterOptions } from '../../src/flows/options.ts';
 import { REPO_ROOT } from '../helpers/shared-data.ts';
 
 const EXAMPLE = join(REPO_ROOT, 'config', 'flowguard.example.yaml');
@@ -114,5 +116,20 @@ describe('systemd unit', () => {
     const result = await execa('systemd-analyze', ['verify', copy], { reject: false });
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
+  });
+});
+
+describe('flow settings against the model card', () => {
+  const card = (flowMeter: unknown) => ({ flowMeter }) as unknown as Parameters<typeof flowSettingsDifferences>[0];
+
+  it('names each flow key that differs from training', () => {
+    const trained = resolveFlowMeterOptions({});
+    const config = resolveConfig({ flows: { tcpLingerMs: 1000, idleTimeoutMs: { udp: 5000 } } });
+    expect(flowSettingsDifferences(card(trained), config)).toEqual(['idleTimeoutMs', 'tcpLingerMs']);
+    expect(flowSettingsDifferences(card(trained), resolveConfig({}))).toEqual([]);
+  });
+
+  it('accepts a card without flow settings', () => {
+    expect(flowSettingsDifferences(card(undefined), resolveConfig({ flows: { tcpLingerMs: 1000 } }))).toEqual([]);
   });
 });
