@@ -104,6 +104,8 @@ class FlowMeterImpl implements FlowMeter {
   readonly #activeTimeoutUs: number;
   readonly #lingerUs: number;
   readonly #idleUs: Float64Array;
+  /** Idle timeout of TCP flows still holding one packet; a SYN flood's flows end on it. */
+  readonly #tcpOnePacketIdleUs: number;
   readonly #bareTcpOpens: boolean;
   readonly #paddingAsPayload: boolean;
 
@@ -147,6 +149,7 @@ class FlowMeterImpl implements FlowMeter {
     this.#activeTimeoutUs = options.activeTimeoutMs === null ? Infinity : options.activeTimeoutMs * 1000;
     this.#lingerUs = options.tcpLingerMs * 1000;
     this.#idleUs = Float64Array.of(options.idleTimeoutMs.tcp * 1000, options.idleTimeoutMs.udp * 1000, options.idleTimeoutMs.icmp * 1000);
+    this.#tcpOnePacketIdleUs = options.idleTimeoutMs.tcpOnePacket * 1000;
     this.#bareTcpOpens = options.openFlowOnBareTcp;
     this.#paddingAsPayload = options.cic2017PaddingAsPayload;
 
@@ -430,7 +433,8 @@ class FlowMeterImpl implements FlowMeter {
       }
     } else {
       const protocolClass = this.#classOf(slot);
-      if (ts - this.#lastUs[slot] > this.#idleUs[protocolClass]) {
+      const idleUs = protocolClass === 0 && this.#record[slot] < 0 ? this.#tcpOnePacketIdleUs : this.#idleUs[protocolClass];
+      if (ts - this.#lastUs[slot] > idleUs) {
         this.#finish(slot, 'idle');
         this.#reingest(packet);
         return;
@@ -639,8 +643,9 @@ class FlowMeterImpl implements FlowMeter {
       return;
     }
     for (let protocolClass = 0; protocolClass < 3; protocolClass++) {
-      const idleUs = this.#idleUs[protocolClass];
       for (const list of [protocolClass, protocolClass + LIST_MULTI_OFFSET]) {
+        // List 0 holds the one-packet TCP flows.
+        const idleUs = list === 0 ? this.#tcpOnePacketIdleUs : this.#idleUs[protocolClass];
         for (let slot = table.tails[list]; slot >= 0 && nowUs - last[slot] > idleUs; slot = table.tails[list]) {
           this.#finish(slot, 'idle');
         }

@@ -22,6 +22,12 @@ export const FlowMeterOptionsSchema = Type.Object(
       Type.Object(
         {
           tcp: Type.Optional(TimeoutMs('Idle time after which a TCP flow is exported (corrected mode).', 120_000)),
+          tcpOnePacket: Type.Optional(
+            TimeoutMs(
+              'Idle time after which a TCP flow that has seen only its first packet, such as an unanswered SYN, is exported (corrected mode); the tcp value when absent.',
+              120_000,
+            ),
+          ),
           udp: Type.Optional(TimeoutMs('Idle time after which a UDP flow is exported (corrected mode).', 120_000)),
           icmp: Type.Optional(
             TimeoutMs('Idle time after which an ICMP, ICMPv6 or other-protocol flow is exported (corrected mode).', 120_000),
@@ -80,7 +86,7 @@ export type Cic2017FlagOrder = 'java8' | 'java7' | 'nominal';
 /** Options with every default applied; what the meter runs with. */
 export interface ResolvedFlowMeterOptions {
   mode: FlowMeterMode;
-  idleTimeoutMs: { tcp: number; udp: number; icmp: number };
+  idleTimeoutMs: { tcp: number; tcpOnePacket: number; udp: number; icmp: number };
   flowTimeoutMs: number;
   activeTimeoutMs: number | null;
   tcpLingerMs: number;
@@ -101,7 +107,12 @@ export function resolveFlowMeterOptions(options: FlowMeterOptions = {}): Resolve
   const idle = options.idleTimeoutMs ?? {};
   return Object.freeze({
     mode: options.mode ?? 'corrected',
-    idleTimeoutMs: Object.freeze({ tcp: idle.tcp ?? 120_000, udp: idle.udp ?? 120_000, icmp: idle.icmp ?? 120_000 }),
+    idleTimeoutMs: Object.freeze({
+      tcp: idle.tcp ?? 120_000,
+      tcpOnePacket: idle.tcpOnePacket ?? idle.tcp ?? 120_000,
+      udp: idle.udp ?? 120_000,
+      icmp: idle.icmp ?? 120_000,
+    }),
     flowTimeoutMs: options.flowTimeoutMs ?? 120_000,
     activeTimeoutMs: options.activeTimeoutMs ?? null,
     tcpLingerMs: options.tcpLingerMs ?? 5_000,
