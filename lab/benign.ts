@@ -20,11 +20,12 @@ const TEMPLATES: { description: string; ipv6: boolean; activities: BenignActivit
     ],
   },
   {
-    description: 'browser without keep-alive, one idle long-lived connection',
+    description: 'browser without keep-alive, one idle long-lived connection, occasional pings',
     ipv6: false,
     activities: [
       { kind: 'browse', keepAlive: false, thinkMs: [1_000, 8_000], parallelAssets: 2 },
       { kind: 'idle', requestEveryMs: 30_000 },
+      { kind: 'ping', thinkMs: [2_000, 15_000], count: 3 },
     ],
   },
   {

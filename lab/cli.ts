@@ -2,7 +2,7 @@
  * Command line of the lab (`npm run lab -- <command>`); run it as root.
  *
  *   up [--mode router|bridge] [--seed N]         bring a lab up and leave it running
- *   down [RUN_ID]                                 remove one lab, or every lab this tool recorded
+ *   down [RUN_ID]                                 remove one lab, or every lab from `up` or a dead owner
  *   status                                        list labs that are up
  *   scenarios                                     list attack scenarios and their defaults
  *   run SCENARIO [--duration S] [--out DIR] [--seed N] [--mode router|bridge]
@@ -16,8 +16,8 @@ import { createLogger } from '../src/log.ts';
 import { generateCorpus, planCorpus } from './corpus.ts';
 import { totalStats } from './benign.ts';
 import { BENIGN_SCENARIO, runScenario } from './runner.ts';
-import { SCENARIOS, type AttackParameters } from './scenarios.ts';
-import { down, existingLabNamespaces, listRuns, loadTopology, up, type LabMode } from './topology.ts';
+import { findScenario, SCENARIOS, type AttackParameters } from './scenarios.ts';
+import { down, existingLabNamespaces, listRuns, loadTopology, removeStaleRuns, up, type LabMode } from './topology.ts';
 
 const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
 
@@ -50,17 +50,22 @@ function parseNumber(name: string, value: string | undefined): number | undefine
 
 async function commandUp(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { mode: { type: 'string' }, seed: { type: 'string' } } });
-  const topology = await up({ mode: parseMode(values.mode), seed: parseNumber('seed', values.seed) });
+  const topology = await up({ mode: parseMode(values.mode), seed: parseNumber('seed', values.seed), persistent: true });
   process.stdout.write(`${JSON.stringify({ runId: topology.runId, mode: topology.mode, namespaces: topology.namespaces, gateway: topology.gateway, target: topology.target, clients: topology.clients, attackers: topology.attackers }, null, 2)}\n`);
   return 0;
 }
 
 async function commandDown(argv: string[]): Promise<number> {
-  const runIds = argv.length > 0 ? argv : await listRuns();
-  for (const runId of runIds) {
-    await down(runId);
-    process.stdout.write(`removed lab ${runId}\n`);
+  if (argv.length > 0) {
+    for (const runId of argv) {
+      await down(runId);
+      process.stdout.write(`removed lab ${runId}\n`);
+    }
+    return 0;
   }
+  const { removed, kept } = await removeStaleRuns();
+  for (const runId of removed) process.stdout.write(`removed lab ${runId}\n`);
+  for (const runId of kept) process.stdout.write(`kept lab ${runId}: its owner process is still running; name it to remove it anyway\n`);
   return 0;
 }
 
@@ -110,9 +115,11 @@ async function commandRun(argv: string[]): Promise<number> {
     intervalS: parseNumber('interval', values.interval),
     attackers: parseNumber('attackers', values.attackers),
   };
+  if (scenario !== BENIGN_SCENARIO) findScenario(scenario);
   const seed = parseNumber('seed', values.seed) ?? 1;
   const topology = await up({ mode: parseMode(values.mode), seed });
   liveRuns.add(topology.runId);
+  logger.info({ runId: topology.runId, mode: topology.mode, scenario }, 'lab up');
   try {
     const result = await runScenario(topology, {
       scenario,

@@ -1,6 +1,6 @@
 import { BENIGN_LABEL, LABELS_FORMAT, type LabelSpan, type LabelsFile } from '../src/dataset/labels.ts';
 import type { BenignPlanEntry } from './benign.ts';
-import type { AttackOutcome } from './scenarios.ts';
+import type { AttackOutcome } from './attack-runner.ts';
 import { hostAddresses, type LabTopology } from './topology.ts';
 
 /**

@@ -4,7 +4,8 @@ import { labError } from '../src/errors/lab.ts';
 import { startBenign, totalStats, type BenignStats } from './benign.ts';
 import { PacketCapture, type CaptureSummary } from './capture.ts';
 import { buildLabels } from './labels.ts';
-import { findScenario, startAttack, type AttackOutcome, type AttackParameters } from './scenarios.ts';
+import { startAttack, type AttackOutcome } from './attack-runner.ts';
+import { findScenario, type AttackParameters } from './scenarios.ts';
 import { readTargetCounters, type TargetCounts } from './target-counters.ts';
 import type { LabTopology } from './topology.ts';
 

@@ -1,25 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { openSync, closeSync, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { labError } from '../src/errors/lab.ts';
 import { INSIDE_IPV4_PREFIX, INSIDE_IPV6_PREFIX, OUTSIDE_IPV4_PREFIX, OUTSIDE_IPV6_PREFIX } from './addresses.ts';
-import { ip, nsRun, run, waitFor } from './exec.ts';
-import { writeNginxConfig } from './nginx.ts';
+import { ip, nsRun } from './exec.ts';
+import { LAB_PREFIX, writeState } from './lab-state.ts';
 import { generateSite, type SiteManifest } from './site.ts';
 import { installTargetCounters } from './target-counters.ts';
+import { startTargetServices } from './target-services.ts';
+import { down } from './teardown.ts';
 
-/**
- * Every namespace and interface the lab creates is named `fgl<run id>-<role>`. Interfaces are
- * created directly inside lab namespaces (never in the host's namespace), so deleting the lab's
- * namespaces deletes them too.
- */
-export const LAB_PREFIX = 'fgl';
-export const REPO_ROOT = resolve(fileURLToPath(new URL('../', import.meta.url)));
-/** Records of live lab runs, read by `down` and `status`. */
-export const STATE_DIR = '/run/flowguard-lab';
+export { LAB_PREFIX, REPO_ROOT, STATE_DIR, listRuns, loadTopology } from './lab-state.ts';
+export { down, removeStaleRuns, existingLabNamespaces } from './teardown.ts';
+export { startDetached } from './target-services.ts';
 
 export type LabMode = 'router' | 'bridge';
 export type HostRole = 'benign' | 'attacker' | 'target' | 'gateway' | 'switch';
@@ -78,6 +71,8 @@ export interface UpOptions {
   attackerCount?: number;
   /** Seed of the generated site. */
   seed?: number;
+  /** Marks a lab meant to outlive the calling process (`npm run lab -- up`). */
+  persistent?: boolean;
 }
 
 const TARGET_HOST_NUMBER = 10;
@@ -96,22 +91,6 @@ function labName(runId: string, role: string): string {
   const name = `${LAB_PREFIX}${runId}-${role}`;
   if (name.length > 15) throw new Error(`lab name '${name}' exceeds the 15-character interface name limit`);
   return name;
-}
-
-function statePath(runId: string): string {
-  return join(STATE_DIR, `${runId}.json`);
-}
-
-interface LabState {
-  runId: string;
-  namespaces: string[];
-  workDir: string;
-  topology?: LabTopology;
-}
-
-async function writeState(state: LabState): Promise<void> {
-  await mkdir(STATE_DIR, { recursive: true });
-  await writeFile(statePath(state.runId), JSON.stringify(state, null, 2));
 }
 
 function planHosts(runId: string, mode: LabMode, clientCount: number, attackerCount: number) {
@@ -166,7 +145,8 @@ export async function up(options: UpOptions = {}): Promise<LabTopology> {
   const gatewayNamespace = labName(runId, 'gw');
   const namespaces = [switchNamespace, gatewayNamespace, plan.target.namespace, ...plan.clients.map((h) => h.namespace), ...plan.attackers.map((h) => h.namespace)];
   // The state file is written before anything exists, so `down` finds a half-built lab too.
-  await writeState({ runId, namespaces, workDir });
+  const owner = { ownerPid: process.pid, persistent: options.persistent ?? false };
+  await writeState({ runId, namespaces, workDir, ...owner });
 
   try {
     await mkdir(workDir, { recursive: true });
@@ -175,7 +155,7 @@ export async function up(options: UpOptions = {}): Promise<LabTopology> {
       await ip(['-n', namespace, 'link', 'set', 'lo', 'up']);
     }
     const topology = await wire(runId, mode, workDir, plan, switchNamespace, gatewayNamespace, namespaces, options.seed ?? 1);
-    await writeState({ runId, namespaces, workDir, topology });
+    await writeState({ runId, namespaces, workDir, ...owner, topology });
     return topology;
   } catch (err) {
     await down(runId).catch(() => undefined);
@@ -304,113 +284,8 @@ async function wire(
   return topology;
 }
 
-/**
- * Starts a process inside a namespace that outlives the calling process (for `lab up`); its
- * output goes to `logFile`. `down` stops it with every other process of the namespace.
- */
-export function startDetached(namespace: string, command: string, args: string[], logFile: string): number {
-  const fd = openSync(logFile, 'a');
-  try {
-    const child = spawn('ip', ['netns', 'exec', namespace, command, ...args], { detached: true, stdio: ['ignore', fd, fd], cwd: REPO_ROOT });
-    child.unref();
-    return child.pid ?? -1;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function listening(namespace: string, protocol: 'tcp' | 'udp', port: number): Promise<boolean> {
-  const result = await nsRun(namespace, 'ss', ['-Hn', protocol === 'tcp' ? '-lt' : '-lu', `sport = :${port}`], { allowFailure: true });
-  return result.stdout.trim().length > 0;
-}
-
-async function startTargetServices(topology: LabTopology): Promise<void> {
-  const { target, workDir } = topology;
-  const nginx = await writeNginxConfig(workDir, join(workDir, 'site'), target.httpPort);
-  for (const name of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(workDir, `nginx-${name}`), { recursive: true });
-  await nsRun(target.namespace, 'nginx', ['-p', workDir, '-c', nginx.configFile, '-e', nginx.errorLog]);
-  startDetached(target.namespace, process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'lab/agents/udp-responder.ts'), JSON.stringify({ port: target.udpPort })], join(workDir, 'udp-responder.log'));
-  await waitFor(() => listening(target.namespace, 'tcp', target.httpPort), 'nginx listening in the target namespace', 10_000);
-  await waitFor(() => listening(target.namespace, 'udp', target.udpPort), 'UDP responder listening in the target namespace', 20_000);
-}
-
-async function namespaceExists(namespace: string): Promise<boolean> {
-  return existsSync(join('/run/netns', namespace));
-}
-
-async function namespacePids(namespace: string): Promise<number[]> {
-  const result = await run('ip', ['netns', 'pids', namespace], { allowFailure: true });
-  return result.stdout.split(/\s+/).filter(Boolean).map(Number).filter((pid) => pid > 1);
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
-}
-
-/**
- * Stops every process inside the lab's namespaces, deletes the namespaces (which deletes their
- * interfaces and nft tables) and removes the work folder. Touches only names recorded for this
- * run that carry the lab prefix. Safe to call twice and on a half-built lab.
- */
-export async function down(runId: string): Promise<void> {
-  let state: LabState;
-  try {
-    state = JSON.parse(await readFile(statePath(runId), 'utf8')) as LabState;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  const namespaces = state.namespaces.filter((ns) => ns.startsWith(`${LAB_PREFIX}${runId}-`));
-  for (const ns of namespaces) {
-    if (!(await namespaceExists(ns))) continue;
-    for (const pid of await namespacePids(ns)) signal(pid, 'SIGTERM');
-  }
-  for (const ns of namespaces) {
-    if (!(await namespaceExists(ns))) continue;
-    const exited = await waitFor(async () => (await namespacePids(ns)).length === 0, `processes in ${ns} exiting`, 3_000, 100).then(
-      () => true,
-      () => false,
-    );
-    if (!exited) for (const pid of await namespacePids(ns)) signal(pid, 'SIGKILL');
-    await waitFor(async () => (await namespacePids(ns)).length === 0, `processes in ${ns} exiting after SIGKILL`, 3_000, 100).catch(() => undefined);
-    await ip(['netns', 'del', ns], { allowFailure: true });
-  }
-  if (state.workDir.startsWith('/tmp/flowguard-lab-')) await rm(state.workDir, { recursive: true, force: true });
-  await rm(statePath(runId), { force: true });
-}
-
-/** Run ids of labs that are up (or half-built) according to their state files. */
-export async function listRuns(): Promise<string[]> {
-  try {
-    return (await readdir(STATE_DIR)).filter((name) => name.endsWith('.json')).map((name) => name.slice(0, -'.json'.length));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-}
-
-/** Reads the topology of a lab that is up. */
-export async function loadTopology(runId: string): Promise<LabTopology | undefined> {
-  try {
-    return (JSON.parse(await readFile(statePath(runId), 'utf8')) as LabState).topology;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 /** Lists every address of a lab host, IPv4 first. */
 export function hostAddresses(host: LabHost): string[] {
   return host.ipv6 ? [host.ipv4, host.ipv6] : [host.ipv4];
 }
 
-/** Namespaces with the lab prefix that exist right now (for tests that check for leftovers). */
-export async function existingLabNamespaces(runId?: string): Promise<string[]> {
-  const prefix = runId ? `${LAB_PREFIX}${runId}-` : LAB_PREFIX;
-  const entries = existsSync('/run/netns') ? await readdir('/run/netns') : [];
-  return entries.filter((name) => name.startsWith(prefix));
-}

@@ -11,7 +11,7 @@ from corpus import Corpus, attack_families
 from export import INPUT_NAME, ONNX_OPSET, OUTPUT_NAME
 from features import PROTOCOL
 from fitting import FitResult
-from models import describe_architecture
+from models import SCALING_FORMULAS, describe_architecture
 from windows import WINDOW_LENGTH
 
 FORMAT_VERSION = 1
@@ -30,8 +30,6 @@ NON_FINITE_POLICY = (
     "not added to its source's history, so no window contains a non-finite value. The corrected "
     "flow meter never emits one."
 )
-
-SCALING = "clip((x - min) / (max - min), 0, 1) per feature inside the graph; a feature with max == min uses a divisor of 1"
 
 
 def _floats(values: np.ndarray) -> list[float]:
@@ -105,12 +103,12 @@ def build_card(
         },
         "input": {"name": INPUT_NAME, "shape": [-1, WINDOW_LENGTH, feature_count], "dtype": "float32", "values": "raw feature values in featureNames order"},
         "output": {"name": OUTPUT_NAME, "shape": [-1], "dtype": "float32", "meaning": "probability that the window's last flow is an attack"},
-        "scaler": {"kind": "min-max", "inGraph": True, "formula": SCALING, "min": _floats(minimum), "max": _floats(maximum)},
+        "scaler": {"kind": arguments.scaling, "inGraph": True, "formula": SCALING_FORMULAS[arguments.scaling], "min": _floats(minimum), "max": _floats(maximum)},
         "nonFinitePolicy": NON_FINITE_POLICY,
         "threshold": threshold["value"],
         "thresholdRule": threshold["rule"],
         "thresholdChosenOn": threshold["chosenOn"],
-        "architecture": describe_architecture(arguments.arch, feature_count),
+        "architecture": describe_architecture(arguments.arch, feature_count, arguments.scaling),
         "onnx": {"opset": ONNX_OPSET, "file": files["onnx"]},
         "files": files,
         "training": {
@@ -123,14 +121,15 @@ def build_card(
             "maxWindowsPerEpoch": arguments.max_windows_per_epoch,
             "learningRate": arguments.learning_rate,
             "optimizer": "Adam",
-            "loss": "binary cross-entropy, classes weighted equally" if arguments.class_weights == "balanced" else "binary cross-entropy",
+            "loss": "binary cross-entropy; the validation loss weighs both classes equally",
+            "sampling": arguments.sampling,
             "seed": arguments.seed,
             "seconds": round(fit_result.seconds, 1),
             "split": {
                 "trainShare": arguments.train_share,
                 "validationShare": arguments.validation_share,
                 "testShare": round(1 - arguments.train_share - arguments.validation_share, 6),
-                "rule": "each scenario not held out is cut by time (export order): first share trains, next validates, rest tests; held-out scenarios are tested whole",
+                "rule": "the benign windows and the attack windows of each scenario not held out are each cut by the start time of their last flow (row order without a Timestamp column): first share trains, next validates, rest tests; held-out scenarios are tested whole",
             },
             "history": fit_result.history,
         },

@@ -17,21 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features import CIC_FEATURES
+from features import BULK_FEATURES, CIC_FEATURES
 
 # These must all hold for a file to be taken as cic2017 output. V7 and V11 depend on the traffic
 # (padding, one-direction flows) and V12 on whether Infinity/NaN cells were kept, so they are
 # recorded but do not decide the mode.
 MODE_DECIDING_CHECKS = ("V2", "V3", "V4", "V5", "V8", "V9", "V10")
 
-BULK = (
-    "Fwd Avg Bytes/Bulk",
-    "Fwd Avg Packets/Bulk",
-    "Fwd Avg Bulk Rate",
-    "Bwd Avg Bytes/Bulk",
-    "Bwd Avg Packets/Bulk",
-    "Bwd Avg Bulk Rate",
-)
 FLAG_COUNTS = (
     "FIN Flag Count",
     "SYN Flag Count",
@@ -121,7 +113,7 @@ def run_checks(frame: pd.DataFrame, feature_columns: list[str], renamed: list[st
     )
     add(CheckResult("V2", passed, detail))
 
-    constant = [*BULK, "Bwd PSH Flags", "Bwd URG Flags"]
+    constant = [*BULK_FEATURES, "Bwd PSH Flags", "Bwd URG Flags"]
     nonzero = {name: int((frame[name] != 0).sum()) for name in constant}
     add(CheckResult("V3", not any(nonzero.values()), "non-zero rows: " + ", ".join(f"{k}={v}" for k, v in nonzero.items() if v) or "none"))
 

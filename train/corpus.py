@@ -2,8 +2,9 @@
 
 Split rules:
 - held-out scenarios go whole into the held-out test set (tools or rates never seen in training);
-- every other scenario is cut by time: its first ``train`` share of windows (in export order)
-  trains, the next ``validation`` share validates, the rest is the time-ordered test set.
+- in every other scenario, the benign windows and the attack windows are each cut by the start
+  time of their last flow: the first ``train`` share trains, the next ``validation`` share
+  validates, the rest is the time-ordered test set. Files without a Timestamp use row order.
 Windows are built over each scenario's whole sequence before the cut, so a validation window may
 hold flows from the training period in its history, as it would at the gateway.
 """
@@ -144,6 +145,7 @@ def load_corpus(
     for table in tables:
         if max_rows_per_file is not None and len(table.labels) > max_rows_per_file:
             table.features = table.features.iloc[:max_rows_per_file].reset_index(drop=True)
+            table.start_times = table.start_times[:max_rows_per_file]
             table.labels = table.labels[:max_rows_per_file]
             table.groups = table.groups[:max_rows_per_file]
         log(
@@ -167,11 +169,16 @@ def load_corpus(
         if table.scenario in held_out:
             split[:] = "heldOut"
         else:
-            train_end = int(round(rows * train_share))
-            validation_end = int(round(rows * (train_share + validation_share)))
-            split[:train_end] = "train"
-            split[train_end:validation_end] = "validation"
-            split[validation_end:] = "test"
+            # The cut goes by flow start time, per class. Long benign connections are exported
+            # together when a lab capture ends; by export order they would all land in the test
+            # split, and training would never see a long benign flow.
+            for members in (np.flatnonzero(table.is_attack), np.flatnonzero(~table.is_attack)):
+                members = members[np.argsort(table.start_times[members], kind="stable")]
+                train_end = int(round(len(members) * train_share))
+                validation_end = int(round(len(members) * (train_share + validation_share)))
+                split[members[:train_end]] = "train"
+                split[members[train_end:validation_end]] = "validation"
+                split[members[validation_end:]] = "test"
         splits.append(split)
         offset += rows
 

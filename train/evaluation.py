@@ -6,25 +6,37 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 
-def choose_threshold(probabilities: np.ndarray, attack: np.ndarray, max_benign_fpr: float) -> dict:
-    """Pick the lowest threshold whose false-positive rate on benign validation windows is at
-    most ``max_benign_fpr``; a window is labelled attack when its probability is >= threshold.
+def _logit(probability: float) -> float:
+    clipped = min(max(probability, 1e-7), 1 - 1e-7)
+    return float(np.log(clipped / (1 - clipped)))
 
-    The lowest such threshold gives the highest recall the FPR bound allows. Without benign
-    windows the threshold is 0.5.
+
+def choose_threshold(probabilities: np.ndarray, attack: np.ndarray, max_benign_fpr: float) -> dict:
+    """Pick the decision threshold on validation windows (attack when probability >= threshold).
+
+    The thresholds whose benign false-positive rate is at most ``max_benign_fpr`` and whose
+    recall is the highest such form an interval: above the benign score that must be excluded,
+    up to the lowest attack score above it. The threshold is the middle of that interval in logit
+    space, so a validation set that separates the classes does not put it against the benign
+    maximum. Without benign windows the threshold is 0.5.
     """
-    benign = np.sort(probabilities[~attack])
+    benign = np.sort(probabilities[~attack].astype(np.float64))
     if benign.size == 0:
         return {"value": 0.5, "rule": "0.5: the validation split has no benign windows"}
     allowed = int(np.floor(max_benign_fpr * benign.size))
-    # With `allowed` false positives permitted, the threshold sits just above the benign score
-    # ranked `allowed + 1` from the top.
+    # With `allowed` false positives permitted, the benign score ranked `allowed + 1` from the
+    # top must fall below the threshold.
     boundary = float(benign[benign.size - 1 - allowed])
-    threshold = float(np.nextafter(np.float32(boundary), np.float32(np.inf)))
-    threshold = min(max(threshold, 1e-6), 1.0)
+    above = probabilities[attack & (probabilities > boundary)].astype(np.float64)
+    upper = float(above.min()) if above.size else 1.0
+    middle = 1.0 / (1.0 + np.exp(-(_logit(boundary) + _logit(upper)) / 2))
+    threshold = float(np.float32(min(max(middle, np.nextafter(np.float32(boundary), np.float32(1))), upper)))
     return {
         "value": threshold,
-        "rule": f"lowest threshold with benign false-positive rate <= {max_benign_fpr} on the validation windows ({benign.size} benign)",
+        "rule": (
+            f"benign false-positive rate <= {max_benign_fpr} on {benign.size} benign validation windows at the highest "
+            f"validation recall: between benign score {boundary:.6g} and attack score {upper:.6g}, midpoint in logit space"
+        ),
     }
 
 

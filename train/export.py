@@ -39,6 +39,7 @@ def save_weights(network: FlowLstm, feature_names: list[str], path: Path) -> Non
     torch.save(
         {
             "architecture": network.architecture,
+            "scaling": network.scaling.kind,
             "featureNames": feature_names,
             "minimum": network.scaling.minimum.numpy(),
             "divisor": network.scaling.divisor.numpy(),
@@ -53,7 +54,8 @@ def load_weights(path: Path) -> FlowLstm:
     minimum = saved["minimum"]
     # The divisor is stored, not max, so rebuild with max = min + divisor and then restore the
     # exact buffers from the state dict.
-    network = FlowLstm(saved["architecture"], len(saved["featureNames"]), minimum, minimum + saved["divisor"])
+    network = FlowLstm(saved["architecture"], len(saved["featureNames"]), minimum, minimum + saved["divisor"], saved.get("scaling", "minmax"))
+    network.scaling.kind = saved.get("scaling", "minmax")
     network.load_state_dict(saved["stateDict"])
     return network.eval()
 

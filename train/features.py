@@ -14,19 +14,15 @@ COLUMNS_TS = REPO_ROOT / "src" / "flows" / "columns.ts"
 
 # Columns the reference preprocessing removes: constant in CIC-IDS2017 (bulk, Bwd PSH/URG, the
 # CWE column that holds the first packet's URG bit) or a duplicate (Fwd Header Length.1).
-DROPPED_FEATURES = (
-    "Bwd PSH Flags",
-    "Fwd URG Flags",
-    "Bwd URG Flags",
-    "CWE Flag Count",
+BULK_FEATURES = (
     "Fwd Avg Bytes/Bulk",
     "Fwd Avg Packets/Bulk",
     "Fwd Avg Bulk Rate",
     "Bwd Avg Bytes/Bulk",
     "Bwd Avg Packets/Bulk",
     "Bwd Avg Bulk Rate",
-    "Fwd Header Length.1",
 )
+DROPPED_FEATURES = ("Bwd PSH Flags", "Fwd URG Flags", "Bwd URG Flags", "CWE Flag Count", *BULK_FEATURES, "Fwd Header Length.1")
 
 # Identifier columns of the GeneratedLabelledFlows layout. Only Protocol reaches the model; the
 # others name a network (addresses, ports, time) and are used for grouping and ordering only.

@@ -55,12 +55,32 @@ def predict(network: FlowLstm, windows: WindowSet, table: np.ndarray, batch_size
     return output
 
 
-def class_weights(attack: np.ndarray, mode: str) -> tuple[float, float]:
-    """Weights (benign, attack) so each class contributes equally to the loss, or (1, 1)."""
-    if mode == "none" or attack.all() or not attack.any():
+def class_weights(attack: np.ndarray) -> tuple[float, float]:
+    """Weights (benign, attack) so each class contributes equally to a loss over ``attack``."""
+    if attack.all() or not attack.any():
         return 1.0, 1.0
     total = len(attack)
     return total / (2.0 * (~attack).sum()), total / (2.0 * attack.sum())
+
+
+def sampling_probabilities(windows: WindowSet, mode: str) -> np.ndarray | None:
+    """Per-window draw probabilities for ``balanced`` sampling, ``None`` for ``natural``.
+
+    Balanced: half of each epoch is benign windows, the other half attack windows spread evenly
+    over the attack families, so a flood with 30,000 flows does not drown a slow attack with 150.
+    """
+    if mode == "natural":
+        return None
+    families = sorted(set(windows.families[windows.attack]))
+    benign = ~windows.attack
+    probabilities = np.zeros(len(windows), dtype=np.float64)
+    attack_share = 0.5 if benign.any() else 1.0
+    if benign.any():
+        probabilities[benign] = (1.0 - attack_share) / benign.sum()
+    for family in families:
+        members = windows.attack & (windows.families == family)
+        probabilities[members] = attack_share / len(families) / members.sum()
+    return probabilities / probabilities.sum()
 
 
 def fit(
@@ -73,7 +93,7 @@ def fit(
     patience: int,
     batch_size: int,
     learning_rate: float,
-    weighting: str,
+    sampling: str,
     seed: int,
     max_windows_per_epoch: int | None = None,
     log=print,
@@ -81,7 +101,11 @@ def fit(
     """Train ``network`` in place and leave it with the weights of the best validation epoch."""
     generator = np.random.default_rng(seed)
     optimizer = torch.optim.Adam(network.parameters(), lr=learning_rate)
-    benign_weight, attack_weight = class_weights(train.attack, weighting)
+    # Validation loss weighs both classes equally, whatever the sampling, so it measures the
+    # balanced objective that early stopping should follow.
+    benign_weight, attack_weight = class_weights(validation.attack if len(validation) else train.attack)
+    probabilities = sampling_probabilities(train, sampling)
+    epoch_size = min(max_windows_per_epoch or len(train), len(train)) if probabilities is None else (max_windows_per_epoch or len(train))
     loss_function = nn.BCEWithLogitsLoss(reduction="none")
     result = FitResult()
     best_loss = float("inf")
@@ -90,11 +114,9 @@ def fit(
     started = time.monotonic()
     # The training loss and accuracy of each epoch are measured on a fixed sample so that a large
     # corpus does not double the epoch time.
-    train_sample = WindowSet(*(part[np.sort(generator.permutation(len(train))[:TRAIN_SCORE_SAMPLE])] for part in (train.indices, train.attack, train.families)))
+    sample = np.sort(generator.permutation(len(train))[:TRAIN_SCORE_SAMPLE])
+    train_sample = WindowSet(indices=train.indices[sample], attack=train.attack[sample], families=train.families[sample])
 
-    def weighted_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        weights = targets * attack_weight + (1 - targets) * benign_weight
-        return (loss_function(logits, targets) * weights).sum() / weights.sum()
 
     def evaluate(windows: WindowSet) -> tuple[float, float]:
         network.eval()
@@ -110,10 +132,13 @@ def fit(
 
     for epoch in range(1, epochs + 1):
         network.train()
-        order = generator.permutation(len(train))[:max_windows_per_epoch]
+        if probabilities is None:
+            order = generator.permutation(len(train))[:epoch_size]
+        else:
+            order = generator.choice(len(train), size=epoch_size, replace=True, p=probabilities)
         for _, flows, targets in batches(train, table, batch_size, order):
             optimizer.zero_grad()
-            loss = weighted_loss(network(flows), targets)
+            loss = loss_function(network(flows), targets).mean()
             loss.backward()
             optimizer.step()
         train_loss, train_accuracy = evaluate(train_sample)

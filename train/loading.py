@@ -47,6 +47,7 @@ class FlowTable:
     rows_dropped_non_finite: int
     rows_dropped_unlabelled: int
     has_protocol: bool
+    start_times: np.ndarray  # flow start as int64 ns since the epoch, or the row number without a Timestamp column
     features: pd.DataFrame  # every CIC feature (+ Protocol when present), finite rows, in order
     labels: np.ndarray  # label string per row, stripped
     groups: np.ndarray  # source group key per row
@@ -113,13 +114,27 @@ def _choose_order(frame: pd.DataFrame, order: str) -> str:
     return "timestamp" if CIC_TIMESTAMP.match(str(frame[TIMESTAMP].iloc[0])) else "export"
 
 
+def parse_start_times(frame: pd.DataFrame) -> np.ndarray:
+    """Return flow start times as int64 ns, or the row numbers when there is no usable Timestamp.
+
+    flowguard writes ISO 8601 times in UTC; CIC-IDS2017 writes d/M/yyyy h:mm[:ss].
+    """
+    if TIMESTAMP not in frame.columns or frame.empty:
+        return np.arange(len(frame), dtype=np.int64)
+    text = frame[TIMESTAMP].astype(str).str.strip()
+    dayfirst = bool(CIC_TIMESTAMP.match(text.iloc[0]))
+    start = pd.to_datetime(text, dayfirst=dayfirst, errors="coerce", utc=True)
+    if start.isna().any():
+        return np.arange(len(frame), dtype=np.int64)
+    return start.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+
+
 def _sort_by_timestamp(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     if TIMESTAMP not in frame.columns:
         raise FlowTableError(f"{path}: --order timestamp needs a Timestamp column; this file has none, use --order export")
     # NOTE: CIC-IDS2017 timestamps use a 12-hour clock without AM/PM, so afternoon flows sort
     # among the morning ones. The stable sort keeps file order among equal times.
-    start = pd.to_datetime(frame[TIMESTAMP].astype(str).str.strip(), dayfirst=True, errors="coerce")
-    positions = np.argsort(start.to_numpy(dtype="datetime64[ns]").astype(np.int64), kind="stable")
+    positions = np.argsort(parse_start_times(frame), kind="stable")
     return frame.iloc[positions].reset_index(drop=True)
 
 
@@ -174,6 +189,7 @@ def read_flow_table(path: str | Path, order: str = "auto", scenario: str | None 
         rows_dropped_unlabelled=int(unlabelled.sum()),
         rows_dropped_non_finite=int((~finite).sum()),
         has_protocol=PROTOCOL in frame.columns,
+        start_times=parse_start_times(frame),
         features=frame[numeric].reset_index(drop=True),
         labels=frame[label_column].to_numpy(dtype=object).astype(str),
         groups=groups,

@@ -1,8 +1,8 @@
 """The two LSTM architectures of the reference system, with MinMax scaling inside the network.
 
-The network takes raw feature values ``[batch, 10, features]``. Its first step scales them:
-``clip((x - min) / (max - min), 0, 1)`` per feature, with a divisor of 1 where ``max == min``
-(a column constant in training). Clipping keeps values outside the training range (a longer
+The network takes raw feature values ``[batch, 10, features]``. Its first step scales them
+(``SCALING_FORMULAS``) so that ``x == min`` maps to exactly 0, which makes padding rows equal to
+the scaler's ``min`` vector. Clipping keeps values outside the training range (a longer
 flow, a larger rate) inside the range the LSTM saw. Training and the exported ONNX graph run the
 same module, so the runtime only feeds raw values.
 """
@@ -19,7 +19,7 @@ ARCHITECTURES = {
 }
 
 
-def describe_architecture(number: int, features: int) -> dict:
+def describe_architecture(number: int, features: int, scaling: str = "minmax") -> dict:
     spec = ARCHITECTURES[number]
     if number == 1:
         layers = [
@@ -37,29 +37,47 @@ def describe_architecture(number: int, features: int) -> dict:
             f"Dense({spec['lstm'][1]}->{spec['dense']}, ReLU)",
             f"Dense({spec['dense']}->1, sigmoid)",
         ]
-    return {"id": number, "layers": ["MinMax scaling, clipped to [0, 1]", *layers]}
+    return {"id": number, "layers": [f"{scaling} scaling, clipped to [0, 1]", *layers]}
+
+
+SCALING_FORMULAS = {
+    "minmax": "clip((x - min) / (max - min), 0, 1) per feature; a feature with max == min uses a divisor of 1",
+    "log-minmax": "clip(log1p(max(x - min, 0)) / log1p(max - min), 0, 1) per feature; a feature with max == min uses a divisor of 1",
+}
 
 
 class MinMaxScaling(nn.Module):
-    def __init__(self, minimum: np.ndarray, maximum: np.ndarray):
+    """Scale raw features to [0, 1] so that ``x == min`` gives exactly 0.
+
+    ``minmax`` is the reference system's scaling. ``log-minmax`` applies it to ``log1p(x - min)``,
+    which spreads heavy-tailed columns (rates in bytes/s, durations in µs) over the range instead
+    of pressing most flows against 0.
+    """
+
+    def __init__(self, minimum: np.ndarray, maximum: np.ndarray, kind: str = "minmax"):
         super().__init__()
-        span = maximum - minimum
-        divisor = np.where(span > 0, span, 1.0)
+        span = (maximum.astype(np.float64) - minimum.astype(np.float64))
+        scaled_span = np.log1p(np.maximum(span, 0)) if kind == "log-minmax" else span
+        divisor = np.where(scaled_span > 0, scaled_span, 1.0)
+        self.kind = kind
         self.register_buffer("minimum", torch.tensor(minimum, dtype=torch.float32))
         self.register_buffer("divisor", torch.tensor(divisor, dtype=torch.float32))
 
     def forward(self, flows: torch.Tensor) -> torch.Tensor:
-        return torch.clamp((flows - self.minimum) / self.divisor, 0.0, 1.0)
+        shifted = flows - self.minimum
+        if self.kind == "log-minmax":
+            shifted = torch.log1p(torch.clamp(shifted, min=0.0))
+        return torch.clamp(shifted / self.divisor, 0.0, 1.0)
 
 
 class FlowLstm(nn.Module):
     """Scaling, one or two LSTM layers, two dense layers; ``forward`` returns logits ``[batch]``."""
 
-    def __init__(self, architecture: int, features: int, minimum: np.ndarray, maximum: np.ndarray):
+    def __init__(self, architecture: int, features: int, minimum: np.ndarray, maximum: np.ndarray, scaling: str = "minmax"):
         super().__init__()
         spec = ARCHITECTURES[architecture]
         self.architecture = architecture
-        self.scaling = MinMaxScaling(minimum, maximum)
+        self.scaling = MinMaxScaling(minimum, maximum, scaling)
         self.first = nn.LSTM(features, spec["lstm"][0], batch_first=True)
         self.first_dropout = nn.Dropout(spec["dropout"][0])
         self.second = nn.LSTM(spec["lstm"][0], spec["lstm"][1], batch_first=True) if architecture == 2 else None

@@ -6,7 +6,9 @@
 With ``--data``, windows are built from a labelled or unlabelled flow CSV exactly as training
 builds them. With ``--windows``, the input is ``{"windows": [[[...10 x F...]], ...]}``, for
 example windows the TypeScript runtime built from a capture. OUT.json contains ``inputName``,
-``outputName``, ``featureNames``, ``windows`` (raw float32 values) and ``probabilities``.
+``outputName``, ``featureNames``, ``windows`` (raw float32 values) and ``probabilities``; with
+``--data`` also ``rows`` (data-row number, from 0, of each window's last flow) and ``groups``
+(its source group), so a runtime can build the same windows from the same flows and compare.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from export import load_weights
 from windows import gather_windows, window_indices
 
 
-def windows_from_csv(path: Path, feature_names: list[str], padding_row: np.ndarray, count: int) -> np.ndarray:
+def windows_from_csv(path: Path, feature_names: list[str], padding_row: np.ndarray, count: int) -> tuple[np.ndarray, dict]:
+    """Return windows and, per window, the CSV data-row number (from 0) and source group of its last flow."""
     import pandas as pd
 
     from loading import _normalise_columns, source_group
@@ -44,7 +47,8 @@ def windows_from_csv(path: Path, feature_names: list[str], padding_row: np.ndarr
     indices = window_indices(groups)
     # Evenly spaced windows over the file; the first ones carry left padding.
     chosen = np.unique(np.linspace(0, len(values) - 1, num=min(count, len(values))).round().astype(np.int64))
-    return gather_windows(values, indices[chosen], padding_row)
+    details = {"rows": np.flatnonzero(finite)[chosen].tolist(), "groups": [str(group) for group in groups[chosen]]}
+    return gather_windows(values, indices[chosen], padding_row), details
 
 
 def main(argv: list[str]) -> int:
@@ -63,8 +67,9 @@ def main(argv: list[str]) -> int:
     feature_names = card["featureNames"]
     padding_row = np.array(card["scaler"]["min"], dtype=np.float64)
 
+    details: dict = {}
     if args.data:
-        windows = windows_from_csv(Path(args.data), feature_names, padding_row, args.count)
+        windows, details = windows_from_csv(Path(args.data), feature_names, padding_row, args.count)
     else:
         windows = np.array(json.loads(Path(args.windows).read_text(encoding="utf-8"))["windows"], dtype=np.float32)
     expected_shape = (card["window"]["length"], len(feature_names))
@@ -83,6 +88,7 @@ def main(argv: list[str]) -> int:
                 "shape": list(windows.shape),
                 "windows": windows.astype(np.float32).tolist(),
                 "probabilities": probabilities.astype(np.float32).tolist(),
+                **details,
             }
         ),
         encoding="utf-8",

@@ -38,18 +38,19 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--name", default="flowguard-default", help="file name stem of the model (default: flowguard-default)")
     parser.add_argument("--model-version", default=None, help="modelVersion written to the card (default: <name>-<UTC date>)")
     parser.add_argument("--arch", type=int, choices=(1, 2), default=2, help="1: one LSTM layer; 2: two LSTM layers (default: 2)")
+    parser.add_argument("--scaling", choices=("minmax", "log-minmax"), default="minmax", help="in-graph scaling: minmax (the reference system's) or MinMax of log1p(x - min) (default: minmax)")
     parser.add_argument("--epochs", type=int, default=50, help="maximum epochs (default: 50)")
     parser.add_argument("--patience", type=int, default=5, help="epochs without a lower validation loss before stopping (default: 5)")
     parser.add_argument("--batch-size", type=int, default=64, help="windows per batch (default: 64)")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate (default: 0.001)")
-    parser.add_argument("--class-weights", choices=("balanced", "none"), default="balanced", help="weigh both classes equally in the loss (default: balanced)")
+    parser.add_argument("--sampling", choices=("balanced", "natural"), default="balanced", help="balanced: each epoch draws half benign windows and half attack windows spread evenly over attack families, with replacement; natural: a shuffle of the training windows (default: balanced)")
     parser.add_argument("--train-share", type=float, default=0.70, help="share of each scenario's windows, earliest first, used to train (default: 0.70)")
     parser.add_argument("--validation-share", type=float, default=0.15, help="share that follows, used to validate (default: 0.15); the rest is the test split")
     parser.add_argument("--holdout", default="auto", help="scenarios tested but never trained on: auto, none or a comma list of names (default: auto)")
     parser.add_argument("--order", choices=("auto", "export", "timestamp"), default="auto", help="row order: CSV order, or sorted by Timestamp; auto sorts files with CIC-IDS2017 timestamps (default: auto)")
     parser.add_argument("--mode", choices=("auto", "corrected", "cic2017"), default="auto", help="flow-meter mode of the data; auto takes the mode the checks V1-V13 imply (default: auto)")
     parser.add_argument("--max-benign-fpr", type=float, default=0.001, help="false-positive rate on benign validation windows the threshold allows (default: 0.001)")
-    parser.add_argument("--max-windows-per-epoch", type=int, default=None, help="train each epoch on a random sample of at most N training windows (default: all)")
+    parser.add_argument("--max-windows-per-epoch", type=int, default=None, help="windows drawn per epoch (default: as many as the training split has)")
     parser.add_argument("--max-rows-per-file", type=int, default=None, help="use only the first N rows of each file (smoke tests)")
     parser.add_argument("--seed", type=int, default=1, help="seed for weights and batch order (default: 1)")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch CPU threads (default: 2)")
@@ -103,7 +104,7 @@ def main(argv: list[str]) -> int:
     # Padding rows equal the scaler's minimum, which the in-graph scaling maps to exactly 0.
     window_table = padded_table(corpus.values, minimum)
 
-    network = FlowLstm(arguments.arch, len(corpus.feature_names), minimum, maximum)
+    network = FlowLstm(arguments.arch, len(corpus.feature_names), minimum, maximum, arguments.scaling)
     result = fit(
         network,
         splits["train"],
@@ -113,7 +114,7 @@ def main(argv: list[str]) -> int:
         patience=arguments.patience,
         batch_size=arguments.batch_size,
         learning_rate=arguments.learning_rate,
-        weighting=arguments.class_weights,
+        sampling=arguments.sampling,
         seed=arguments.seed,
         max_windows_per_epoch=arguments.max_windows_per_epoch,
     )

@@ -9,7 +9,8 @@ export type BenignActivity =
   | { kind: 'download'; thinkMs: ThinkRangeMs }
   | { kind: 'api'; keepAlive: boolean; thinkMs: ThinkRangeMs; postShare: number }
   | { kind: 'dns'; thinkMs: ThinkRangeMs }
-  | { kind: 'idle'; requestEveryMs: number };
+  | { kind: 'idle'; requestEveryMs: number }
+  | { kind: 'ping'; thinkMs: ThinkRangeMs; count: number };
 
 export type ActivityKind = BenignActivity['kind'];
 

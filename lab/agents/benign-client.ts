@@ -5,6 +5,7 @@
  *
  * Usage: node --import tsx lab/agents/benign-client.ts '<BenignAgentConfig JSON>'
  */
+import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import http from 'node:http';
 import { assertLabAddress } from '../addresses.ts';
@@ -190,6 +191,22 @@ async function idle(activity: Extract<BenignActivity, { kind: 'idle' }>): Promis
   agent.destroy();
 }
 
+/**
+ * Pings the target now and then with a few ICMP echo requests (hping3, since iputils-ping is not
+ * a lab dependency), so ICMP in a capture is not always a flood. IPv4 only: hping3 has no IPv6.
+ */
+async function ping(activity: Extract<BenignActivity, { kind: 'ping' }>, random: SeededRandom): Promise<void> {
+  while (await think(random, activity.thinkMs)) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const child = execFile('hping3', ['--icmp', '-c', String(activity.count), '-i', '1', config.targetAddress], { timeout: (activity.count + 3) * 1_000 }, (err) => resolve(!err));
+      stopSignal.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
+    });
+    // A ping cut short by the stop is neither a success nor a failure.
+    if (stopSignal.aborted) break;
+    record('ping', ok, 0, ok ? undefined : `hping3 --icmp to ${config.targetAddress} got no reply`);
+  }
+}
+
 function runActivity(activity: BenignActivity, random: SeededRandom): Promise<void> {
   switch (activity.kind) {
     case 'browse':
@@ -202,6 +219,8 @@ function runActivity(activity: BenignActivity, random: SeededRandom): Promise<vo
       return dns(activity, random);
     case 'idle':
       return idle(activity);
+    case 'ping':
+      return ping(activity, random);
   }
 }
 

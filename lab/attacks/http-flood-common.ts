@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { AttackToolResult, HttpAttackConfig } from './attack-config.ts';
 import { assertLabAddress } from '../addresses.ts';
 
@@ -43,4 +44,37 @@ export function printResult(result: AttackToolResult): void {
 /** Host header value for an address (IPv6 literals in brackets). */
 export function hostHeader(address: string, port: number): string {
   return `${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
+
+const REQUEST_TIMEOUT_MS = 5_000;
+
+/**
+ * Sends one request and resolves once the response has been read or the request failed; never
+ * rejects. Counts the request, its response or its error in `counters`. `afterResponse` runs on
+ * the request once the response body ended (HULK closes its connection there).
+ */
+export function sendCountedRequest(
+  options: http.RequestOptions,
+  counters: AttackToolResult,
+  body?: string,
+  afterResponse?: (req: http.ClientRequest) => void,
+): Promise<void> {
+  counters.requests++;
+  return new Promise((resolve) => {
+    const req = http.request({ ...options, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        counters.responses++;
+        afterResponse?.(req);
+        resolve();
+      });
+      res.on('error', () => resolve());
+    });
+    req.on('timeout', () => req.destroy(new Error(`timed out after ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', () => {
+      counters.errors++;
+      resolve();
+    });
+    req.end(body);
+  });
 }

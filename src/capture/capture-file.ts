@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { fileFormatError, fileOpenError } from '../errors/capture.ts';
-import type { PacketCounts } from './capture-counters.ts';
+import type { CaptureCounters, PacketCounts } from './capture-counters.ts';
 import type { PacketHandler } from './packet.ts';
 import { PacketDelivery, type FrameHandler, type SkipHandler } from './packet-delivery.ts';
 import { MAX_RECORD_BYTES, PcapParser, isPcapMagic } from './pcap-format.ts';
@@ -16,6 +16,8 @@ export interface ReadCaptureFileOptions {
   onFrame?: FrameHandler;
   /** Awaited after the records of each chunk, so a slow consumer (a pipe) can apply backpressure. */
   afterChunk?: () => Promise<void> | void;
+  /** Receives the live counters once reading starts, for progress reports while it runs. */
+  onCounters?: (counters: CaptureCounters) => void;
   /** Bytes read from the file per call; 4 MiB by default, at least 64 KiB. */
   chunkBytes?: number;
 }
@@ -72,6 +74,7 @@ async function readOpenFile(handle: FileHandle, path: string, onPacket: PacketHa
 
   if (filled < 4) throw fileFormatError(path, `the file is ${filled} bytes long, too short for a magic number`);
   const delivery = new PacketDelivery(onPacket, options.onSkip, options.onFrame);
+  options.onCounters?.(delivery.counters);
   let parser: RecordParser;
   if (isPcapMagic(buffer)) parser = new PcapParser(path, delivery);
   else if (isPcapngMagic(buffer)) parser = new PcapngParser(path, delivery);

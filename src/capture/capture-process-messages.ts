@@ -1,4 +1,5 @@
 import type { PacketCounts } from './capture-counters.ts';
+import type { InterfaceCounters } from './interface-counters.ts';
 
 /** Configuration the live source passes to its capture process (JSON in argv[2]). */
 export interface CaptureProcessConfig {
@@ -22,11 +23,10 @@ export type CaptureProcessRequest = { type: 'close' };
 
 /** Messages from the capture process to the parent. */
 export type CaptureProcessReply =
-  | { type: 'ready'; linkType: number; capLinkType: string }
+  | { type: 'ready'; linkType: number; capLinkType: string; interfaceCounters: InterfaceCounters | undefined }
   | { type: 'open-failed'; message: string }
   | { type: 'unsupported-link-type'; capLinkType: string; linkType: number }
   | { type: 'packets'; buffer: ArrayBuffer; count: number }
   | { type: 'consumer'; payload: unknown }
-  | { type: 'counts'; counts: PacketCounts; truncatedPackets: number; droppedBatchPackets: number }
-  | { type: 'closed'; counts: PacketCounts; truncatedPackets: number; droppedBatchPackets: number }
+  | { type: 'counts' | 'closed'; counts: PacketCounts; truncatedPackets: number; droppedBatchPackets: number; interfaceCounters: InterfaceCounters | undefined }
   | { type: 'failed'; message: string; stack?: string };

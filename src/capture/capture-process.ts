@@ -11,6 +11,7 @@
  * from the gateway's event loop.
  */
 import { createRequire } from 'node:module';
+import { readInterfaceCounters } from './interface-counters.ts';
 import { linkTypeFromCapName, isSupportedLinkType } from './link-types.ts';
 import { PacketBatchWriter } from './packet-batch.ts';
 import { PacketDelivery } from './packet-delivery.ts';
@@ -110,14 +111,17 @@ async function main(): Promise<void> {
   cap.on('packet', (capturedLength, truncated) => {
     if (closed) return;
     if (truncated) truncatedPackets++;
-    // cap does not expose the pcap header: the time is taken on delivery (immediate mode keeps
-    // that close to arrival) and the wire length is the captured length (snap length 65,535).
+    // NOTE: cap does not expose the pcap header, so the time is taken on delivery (immediate
+    // mode keeps that close to arrival) and the wire length is the captured length (snap 65,535).
     const timestampUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
     delivery.deliver(linkType, CAPTURE_BUFFER, 0, capturedLength, capturedLength, timestampUs, 0, 0);
   });
 
+  // Interface counters are read right after the packet counts, in this process, so the two
+  // describe the same moment up to the packets still in the kernel ring.
   const sendCounts = (type: 'counts' | 'closed'): void => {
-    send({ type, counts: delivery.counters.snapshot(), truncatedPackets, droppedBatchPackets });
+    const counts = delivery.counters.snapshot();
+    send({ type, counts, truncatedPackets, droppedBatchPackets, interfaceCounters: readInterfaceCounters(config.device) });
   };
   const tick = setInterval(() => {
     flushConsumer(consumer, false);
@@ -141,7 +145,7 @@ async function main(): Promise<void> {
     closed = true;
   });
 
-  send({ type: 'ready', linkType, capLinkType });
+  send({ type: 'ready', linkType, capLinkType, interfaceCounters: readInterfaceCounters(config.device) });
 }
 
 main().catch((err: Error) => {

@@ -330,7 +330,8 @@ function decodeIPv6(bytes: Uint8Array, pos: number, end: number, frameStart: num
       case 135: // Mobility
       case 139: // HIP
       case 140: {
-        // Shim6
+        // Shim6. NOTE: an extension header cut by the snap length is skipped like a malformed
+        // one, because the upper-layer protocol stays unknown.
         if (end - headerEnd < 8) return SKIP_IPV6_EXTENSION_TRUNCATED;
         const length = (bytes[headerEnd + 1] + 1) << 3;
         if (end - headerEnd < length) return SKIP_IPV6_EXTENSION_TRUNCATED;
@@ -414,8 +415,8 @@ function findJumboPayloadLength(bytes: Uint8Array, pos: number, end: number): nu
 /**
  * Reads the transport header at `pos`. `ipPayload` is the IP-level byte count after the IP
  * headers. A header that the IP length cannot hold is malformed and skipped, unless the packet
- * is a first fragment (its transport header may continue in the next fragment). A header the
- * IP length holds but the snap length cut stays undecoded without a skip.
+ * is a first fragment (its transport header may continue in the next fragment). A header
+ * within the IP length that the snap length cut stays undecoded without a skip.
  */
 function decodeTransport(bytes: Uint8Array, pos: number, end: number, ipPayload: number, out: DecodedPacket): DecodeResult {
   const captured = end - pos;

@@ -1,5 +1,5 @@
 import { Component } from '../lifecycle.ts';
-import { emptyPacketCounts, type PacketCounts } from './capture-counters.ts';
+import { emptyPacketCounts, type CaptureCounters, type PacketCounts } from './capture-counters.ts';
 import { readCaptureFile, type CaptureFileStats } from './capture-file.ts';
 import type { PacketHandler } from './packet.ts';
 import type { SkipHandler } from './packet-delivery.ts';
@@ -23,6 +23,7 @@ export class FilePacketSource extends Component implements PacketSource {
   #resolve!: (stats: CaptureFileStats) => void;
   #reject!: (err: Error) => void;
   #stats: CaptureFileStats | undefined;
+  #counters: CaptureCounters | undefined;
   readonly #abort = new AbortController();
   readonly #options: FilePacketSourceOptions;
   #reading: Promise<void> | undefined;
@@ -41,12 +42,15 @@ export class FilePacketSource extends Component implements PacketSource {
 
   counts(): PacketCounts {
     if (this.#stats) return this.#stats;
-    return emptyPacketCounts();
+    return this.#counters?.snapshot() ?? emptyPacketCounts();
   }
 
   protected async onStart(): Promise<void> {
     const { path, onPacket, onSkip } = this.#options;
-    this.#reading = readCaptureFile(path, onPacket, { signal: this.#abort.signal, onSkip }).then(
+    const onCounters = (counters: CaptureCounters): void => {
+      this.#counters = counters;
+    };
+    this.#reading = readCaptureFile(path, onPacket, { signal: this.#abort.signal, onSkip, onCounters }).then(
       (stats) => {
         this.#stats = stats;
         this.#resolve(stats);

@@ -7,7 +7,7 @@ import { captureOptionError, linkTypeUnsupportedError, liveOpenError, liveProces
 import { Component } from '../lifecycle.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { emptyPacketCounts, type PacketCounts } from './capture-counters.ts';
-import { readInterfaceCounters, type InterfaceCounters } from './interface-counters.ts';
+import type { InterfaceCounters } from './interface-counters.ts';
 import { linkTypeName } from './link-types.ts';
 import type { CaptureProcessConfig, CaptureProcessReply } from './capture-process-messages.ts';
 import { createDecodedPacket, type PacketHandler } from './packet.ts';
@@ -41,8 +41,9 @@ export interface LivePacketSourceOptions {
 /**
  * Capture loss estimated without pcap_stats, which cap 0.2.1 lacks. The interface's kernel
  * counters moved by `interfacePackets` (received plus sent, because libpcap captures both
- * directions) while the capture counted `packetsSeen`. Their difference is the loss estimate,
- * exact only without a BPF filter and once the last batch arrived.
+ * directions) while the capture counted `packetsSeen`. The capture process reads both at each
+ * report. Their difference is the loss estimate. It is exact only without a BPF filter, and
+ * packets still in the kernel ring at report time count as lost until the next report.
  */
 export interface CaptureLossEstimate {
   device: string;
@@ -88,6 +89,7 @@ export class LivePacketSource extends Component implements PacketSource {
   #truncatedPackets = 0;
   #droppedBatchPackets = 0;
   #startCounters: InterfaceCounters | undefined;
+  #lastCounters: InterfaceCounters | undefined;
   #exited: Promise<void> | undefined;
 
   constructor(options: LivePacketSourceOptions) {
@@ -117,7 +119,7 @@ export class LivePacketSource extends Component implements PacketSource {
 
   captureLoss(): CaptureLossEstimate {
     const packetsSeen = this.#counts?.packetsRead ?? 0;
-    const now = readInterfaceCounters(this.device);
+    const now = this.#lastCounters;
     const start = this.#startCounters;
     const droppedBatchPackets = this.#droppedBatchPackets;
     if (!now || !start) {
@@ -174,7 +176,7 @@ export class LivePacketSource extends Component implements PacketSource {
         switch (reply.type) {
           case 'ready':
             this.#linkType = reply.linkType;
-            this.#startCounters = readInterfaceCounters(this.device);
+            this.#startCounters = reply.interfaceCounters;
             this.#logger.info({ linkType: linkTypeName(reply.linkType), filter: config.filter, pid: child.pid }, 'live capture started');
             settle();
             return;
@@ -210,16 +212,21 @@ export class LivePacketSource extends Component implements PacketSource {
   #handleReply(reply: CaptureProcessReply): void {
     switch (reply.type) {
       case 'packets':
-        if (this.#options.onPacket) readPacketBatch(reply.buffer, reply.count, this.#packet, this.#options.onPacket);
-        return;
       case 'consumer':
-        this.#options.onConsumerMessage?.(reply.payload);
+        // A throwing handler would surface as an uncaught exception in the IPC listener.
+        try {
+          if (reply.type === 'consumer') this.#options.onConsumerMessage?.(reply.payload);
+          else if (this.#options.onPacket) readPacketBatch(reply.buffer, reply.count, this.#packet, this.#options.onPacket);
+        } catch (err) {
+          this.#failWith(liveProcessError(this.device, `the packet handler threw: ${(err as Error).message}`, err));
+        }
         return;
       case 'counts':
       case 'closed':
         this.#counts = reply.counts;
         this.#truncatedPackets = reply.truncatedPackets;
         this.#droppedBatchPackets = reply.droppedBatchPackets;
+        this.#lastCounters = reply.interfaceCounters;
         return;
       default:
         return;

@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { readCaptureFile } from '../capture/index.ts';
 import { LabelledFlowWriter, type LabellingSummary } from '../dataset/labelled-flow-writer.ts';
 import { Labeller, parseLabels } from '../dataset/labels.ts';
+import { fileOpenError } from '../errors/capture.ts';
 import { labError } from '../errors/lab.ts';
 import { createFlowMeter, openFileSink, type FlowMeterMode } from '../flows/index.ts';
 
@@ -40,6 +41,10 @@ export async function buildDataset(pcapPath: string, labelsPath: string, outputP
     throw labError('FG_ERR_LAB_LABELS_INVALID', `labels file ${labelsPath} could not be read (${(err as Error).message}); pass the labels.json a lab run wrote.`, { path: labelsPath }, err);
   }
   const labeller = new Labeller(parseLabels(labelsText, labelsPath));
+  // Checked before the output is opened, so a wrong path leaves no empty CSV behind.
+  await access(pcapPath, constants.R_OK).catch((err: unknown) => {
+    throw fileOpenError(pcapPath, err);
+  });
   const writer = new LabelledFlowWriter(labeller, openFileSink(outputPath));
   const meter = createFlowMeter({ mode }, (record) => writer.write(record));
   let labelling: LabellingSummary;

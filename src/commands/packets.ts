@@ -109,8 +109,12 @@ class BlockWriter {
   }
 }
 
+// Date accepts ±8.64e15 ms; pcapng's 64-bit timestamps can go beyond, so those print as raw microseconds.
+const MAX_DATE_SECONDS = 8.64e12;
+
 function formatTime(packet: DecodedPacket): string {
   const seconds = Math.floor(packet.timestampUs / 1_000_000);
+  if (!(Math.abs(seconds) <= MAX_DATE_SECONDS)) return `${packet.timestampUs}us`;
   const micros = String(packet.timestampUs % 1_000_000).padStart(6, '0');
   const iso = new Date(seconds * 1000).toISOString().slice(0, 19);
   const nanos = packet.timestampExtraNs > 0 ? String(packet.timestampExtraNs).padStart(3, '0') : '';

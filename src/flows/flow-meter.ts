@@ -625,6 +625,8 @@ class FlowMeterImpl implements FlowMeter {
     if (this.#cic2017) {
       // The 2017 build has no idle timeout. A live gateway ends flows older than the flow timeout
       // from its timer instead of at their next packet, and file mode leaves them to that packet.
+      // NOTE: after a timer export the next packet of the 5-tuple starts a fresh flow, whereas the
+      // 2017 build would have continued with the old orientation.
       if (!external) return;
       for (let list = 0; list < LIST_COUNT; list++) {
         let slot = table.heads[list];

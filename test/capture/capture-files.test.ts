@@ -251,12 +251,20 @@ describe('FilePacketSource', () => {
     const path = join(dir, 'source.pcap');
     writeSynFloodPcap(path, { packets: 1_000 });
     let syns = 0;
-    const source = new FilePacketSource({ path, onPacket: (packet) => void (packet.tcpFlags === 0x02 && syns++) });
+    let countedDuringRead = -1;
+    const source = new FilePacketSource({
+      path,
+      onPacket: (packet) => {
+        if (packet.tcpFlags === 0x02) syns++;
+        if (syns === 500) countedDuringRead = source.counts().packetsRead;
+      },
+    });
     const ended = new Promise((resolve) => source.once('end', resolve));
     await source.start();
     const stats = await source.finished;
     await ended;
     expect(syns).toBe(1_000);
+    expect(countedDuringRead).toBe(500);
     expect(source.counts().packetsRead).toBe(1_000);
     expect(stats.protocols).toEqual({ tcp: 1_000 });
     await source.close();

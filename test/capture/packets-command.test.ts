@@ -1,7 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/commands/packets.ts';
 import { hasSharedData, reportMissingSharedData, sharedPath } from '../helpers/shared-data.ts';
+import { PcapngBuilder } from './capture-file-builder.ts';
+import { ipv4, udp } from './frame-builder.ts';
 
 reportMissingSharedData('packets command');
 
@@ -82,5 +87,21 @@ describe.skipIf(!hasSharedData)('flowguard packets', () => {
     expect((await runPackets([])).code).toBe(2);
     await expect(runPackets(['--bogus', 'x'])).rejects.toMatchObject({ code: 'FG_ERR_CAPTURE_OPTIONS' });
     await expect(runPackets([sharedPath('pcaps', 'edge', 'libpcap_pcap-invalid-version-1.pcap')])).rejects.toMatchObject({ code: 'FG_ERR_CAPTURE_FILE_FORMAT' });
+  });
+});
+
+describe('flowguard packets on generated files', () => {
+  it('prints raw microseconds beyond the Date range', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flowguard-packets-'));
+    try {
+      const path = join(dir, 'far-future.pcapng');
+      const frame = Uint8Array.from(ipv4({ protocol: 17 }, udp(1, 2)));
+      await writeFile(path, new PcapngBuilder().sectionHeader().interface(101).enhancedPacket(0, 0xffffffffffffffffn, frame).build());
+      const { code, stdout } = await runPackets([path]);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^\d+us raw IPv4 192\.0\.2\.1\.1 > 198\.51\.100\.2\.2 UDP /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

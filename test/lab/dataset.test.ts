@@ -36,9 +36,9 @@ function parseCsv(text: string): Row[] {
 }
 
 /**
- * The label a row must carry, worked out from the run itself rather than from the labeller: the
- * attacker's address during its span and forged sources get the attack label; clients and the
- * gateway (IPv6 neighbour discovery) get BENIGN; a flow from the target takes its peer's label.
+ * Works out the label a row must carry from the run itself rather than from the labeller. The
+ * attacker's address and forged sources get the attack label. Clients and the gateway (IPv6
+ * neighbour discovery) get BENIGN. A flow from the target takes its peer's label.
  */
 function expectedLabel(row: Row, topology: LabTopology, labels: LabelsFile, attackLabel: string): string {
   const peer = labels.targetAddresses.includes(row.src) ? row.dst : row.src;

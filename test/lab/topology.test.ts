@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { down, existingLabNamespaces, LAB_PREFIX, STATE_DIR, up, type LabTopology } from '../../lab/topology.ts';
+import { down, existingLabNamespaces, LAB_PREFIX, REPO_ROOT, STATE_DIR, up, type LabTopology } from '../../lab/topology.ts';
 import { canRunLab, reportLabSkip } from './lab-env.ts';
 
 reportLabSkip('lab topology');
@@ -66,5 +69,36 @@ describe.skipIf(!canRunLab)('lab topology', () => {
       }
     }
     await down(topology.runId);
+  });
+});
+
+describe.skipIf(!canRunLab)('lab command line', () => {
+  it('tears the lab down on SIGTERM', async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'flowguard-lab-cli-'));
+    const child = execa(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'lab/cli.ts'), 'run', 'benign', '--duration', '60', '--out', outDir], {
+      cwd: REPO_ROOT,
+      reject: false,
+      timeout: 90_000,
+    });
+    let runId: string | undefined;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      runId ??= /"runId":"([0-9a-f]{4})"/.exec(chunk.toString())?.[1];
+    });
+    try {
+      // Wait until the capture has started, so teardown has processes and namespaces to remove.
+      const deadline = Date.now() + 60_000;
+      while (!(runId && existsSync(join(outDir, 'benign.pcap'))) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(runId, 'run id logged').toBeDefined();
+      expect((await existingLabNamespaces(runId)).length).toBeGreaterThan(0);
+
+      child.kill('SIGTERM');
+      const result = await child;
+      expect(result.exitCode).toBe(130);
+      expect(await leftovers(runId!)).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+      if (runId) await down(runId);
+      await rm(outDir, { recursive: true, force: true });
+    }
   });
 });

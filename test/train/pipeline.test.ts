@@ -33,6 +33,8 @@ interface ParityDump {
   shape: [number, number, number];
   windows: number[][][];
   probabilities: number[];
+  rows: number[];
+  groups: string[];
 }
 
 async function runPython(args: string[]) {
@@ -151,6 +153,14 @@ describe('training pipeline on a synthetic flowguard corpus', () => {
     }
     expect(worst).toBeLessThanOrEqual(1e-5);
     await session.release();
+  });
+
+  it('parity dump names rows and groups', () => {
+    const dump = JSON.parse(readFileSync(join(work, 'parity.json'), 'utf8')) as ParityDump;
+    expect(dump.rows).toHaveLength(300);
+    expect(dump.groups).toHaveLength(300);
+    expect(dump.rows[0]).toBe(0);
+    expect(new Set(dump.groups)).toEqual(new Set(['10.1.0.5', 'fd00:1::/64', '10.2.0.9']));
   });
 
   it('first window padded with scaler.min', async () => {
