@@ -11,13 +11,22 @@ import type { LabTopology } from '../topology.ts';
  * - `fast`: short UDP and ICMP idle timeouts, a short TCP linger and an active timeout, so floods
  *   of one-packet flows and one long ICMP flow are exported within about a second. Flows are cut
  *   earlier than in training, so some features (duration, totals, rates) differ.
+ * - `fast-tcp`: `fast` plus a 5 s TCP idle timeout, so one-SYN flows of a spoofed SYN flood are
+ *   exported within seconds; benign keep-alive connections idle longer than 5 s are split.
  */
-export type FlowPreset = 'dataset' | 'fast';
+export type FlowPreset = 'dataset' | 'fast' | 'fast-tcp';
+
+export const FLOW_PRESET_NAMES: readonly FlowPreset[] = ['dataset', 'fast', 'fast-tcp'];
 
 export const FLOW_PRESETS: Record<FlowPreset, Record<string, unknown>> = {
   dataset: {},
   fast: {
     idleTimeoutMs: { tcp: 120_000, udp: 1_000, icmp: 1_000 },
+    activeTimeoutMs: 2_000,
+    tcpLingerMs: 500,
+  },
+  'fast-tcp': {
+    idleTimeoutMs: { tcp: 5_000, udp: 1_000, icmp: 1_000 },
     activeTimeoutMs: 2_000,
     tcpLingerMs: 500,
   },

@@ -1,7 +1,7 @@
 /**
  * End-to-end acceptance run of the gateway in the lab. Run as root from the repository root:
  *
- *   node --import tsx lab/e2e/run.ts [--duration S] [--flows fast|dataset] [--model FILE]
+ *   node --import tsx lab/e2e/run.ts [--duration S] [--flows fast|fast-tcp|dataset] [--model FILE]
  *     [--scenarios a,b] [--restart-scenario NAME] [--out report.json] [--no-build]
  *
  * Environment fallbacks: FLOWGUARD_E2E_MODEL, FLOWGUARD_E2E_DURATION_S, FLOWGUARD_E2E_FLOWS.
