@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { totalStats, type BenignTraffic } from '../benign.ts';
-import { startAttack, type AttackOutcome, type AttackParameters } from '../scenarios.ts';
+import { startAttack, type AttackOutcome } from '../attack-runner.ts';
+import type { AttackParameters } from '../scenarios.ts';
 import { readTargetCounters } from '../target-counters.ts';
 import type { LabHost } from '../topology.ts';
 import { listKernelBlocks } from './nft-elements.ts';

@@ -1,5 +1,5 @@
 import { totalStats, startBenign, type BenignTraffic } from '../benign.ts';
-import { startAttack } from '../scenarios.ts';
+import { startAttack } from '../attack-runner.ts';
 import { waitFor } from '../exec.ts';
 import type { FlowPreset } from './gateway-config.ts';
 import { listKernelBlocks } from './nft-elements.ts';
