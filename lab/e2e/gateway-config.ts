@@ -7,7 +7,7 @@ import type { LabTopology } from '../topology.ts';
  * Flow-meter settings the end-to-end run can give the gateway.
  *
  * - `dataset`: the meter's defaults (120 s idle, 5 s TCP linger, no active timeout), the settings
- *   the training flows were extracted with, so the model sees the features it was trained on.
+ *   the training flows were extracted with, so the model gets the features it was trained on.
  * - `fast`: short UDP and ICMP idle timeouts, a short TCP linger and an active timeout, so floods
  *   of one-packet flows and one long ICMP flow are exported within about a second. Flows are cut
  *   earlier than in training, so some features (duration, totals, rates) differ.
@@ -58,9 +58,9 @@ export function modelFlowMeterMode(modelPath: string): 'corrected' | 'cic2017' {
 }
 
 /**
- * The gateway config of the end-to-end run: real nftables in the gateway namespace, live capture
- * on the outside interface, the API on loopback with a token, an empty allowlist, and logs in a
- * file so the audit records can be read back.
+ * Builds the gateway config of the end-to-end run: real nftables in the gateway namespace, live
+ * capture on the outside interface, the API on loopback with a token and an empty allowlist. Logs
+ * go to a file so the run can read the audit records back.
  */
 export function buildGatewayConfig(options: E2eGatewayConfigOptions): Record<string, unknown> {
   const { topology } = options;

@@ -45,7 +45,7 @@ export class GatewayProcess {
 
   /**
    * Starts the gateway and waits until GET /health reports every component running. The API
-   * starts before capture, so it answers `degraded` ("capture … is starting") for a moment.
+   * starts before capture, so it reports `degraded` ("capture … is starting") for a moment.
    */
   async start(healthTimeoutMs = 60_000): Promise<void> {
     this.#child = execa('ip', ['netns', 'exec', this.options.namespace, process.execPath, join(REPO_ROOT, 'bin/flowguard.js'), 'run', '--config', this.options.configFile], {
@@ -113,7 +113,7 @@ export class GatewayProcess {
     return (this.rssBytes() ?? 0) + children.reduce((sum, value) => sum + value, 0);
   }
 
-  /** One API request from inside the gateway namespace. Throws when the API does not answer. */
+  /** One API request from inside the gateway namespace. Throws when curl fails (API down or timed out). */
   async api(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<ApiResponse> {
     const args = ['-s', '-m', '5', '-X', method, '-w', '\n%{http_code}', '-H', `Authorization: Bearer ${this.options.apiToken}`, '-H', 'X-Flowguard-Actor: e2e'];
     if (body !== undefined) args.push('-H', 'Content-Type: application/json', '--data-binary', JSON.stringify(body));

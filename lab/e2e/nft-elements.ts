@@ -21,7 +21,7 @@ function elementText(element: unknown): string | undefined {
 }
 
 /**
- * The addresses and prefixes in the gateway table's block sets, read from the kernel with
+ * Reads the addresses and prefixes in the gateway table's block sets from the kernel with
  * `nft -j list table` inside the gateway namespace. Undefined when the table does not exist.
  */
 export async function listKernelBlocks(namespace: string, family: 'inet' | 'bridge', table: string): Promise<Set<string> | undefined> {

@@ -132,7 +132,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
     if (blocked) report.unblock = await measureUnblock(session, blocked.host);
     else log('no attacker was blocked; the unblock check has nothing to unblock');
 
-    report.restart = await measureRestart(session, options, session.topology.attackers[attacks.length], benign, log);
+    report.restart = await measureRestart(session, options, session.topology.attackers[attacks.length], log);
     for (const hit of report.restart.benignBlocks) benignBlocksEver.add(hit);
 
     report.spoofed = await measureSpoofed(session, options, session.topology.attackers[attacks.length + 1], benign, log);
@@ -189,7 +189,6 @@ async function measureRestart(
   session: E2eSession,
   options: SuiteOptions,
   host: E2eSession['topology']['attackers'][number],
-  benign: BenignTraffic,
   log: (line: string) => void,
 ): Promise<RestartMeasurement> {
   const durationS = Math.max(options.attackDurationS, 45);
@@ -244,7 +243,6 @@ async function measureRestart(
     await attack.stop();
   }
   for (const hit of benignBlocked(session, await activeBlocks(session))) benignBlocks.add(hit);
-  void benign;
   result.benignBlocks = [...benignBlocks];
   return result;
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, e2eModelPath, e2eSkipReason } from '../../lab/e2e/session.ts';
 import { e2eSettings } from '../../lab/e2e/settings.ts';
 import { ATTACK_TARGETS, formatReport, runSuite, type SuiteReport } from '../../lab/e2e/suite.ts';
@@ -29,8 +29,6 @@ describe.skipIf(skipReason !== undefined)('gateway end-to-end acceptance', () =>
     report = await runSuite({ ...settings, modelPath, log: (line) => process.stderr.write(`e2e: ${line}\n`) });
     process.stdout.write(`\n${formatReport(report)}\n`);
   }, suiteTimeoutMs);
-
-  afterAll(() => undefined);
 
   for (const target of ATTACK_TARGETS.filter((entry) => !settings.scenarios || settings.scenarios.includes(entry.scenario))) {
     it(`blocks the ${target.title} within ${target.targetMs / 1_000} s of its first packet`, () => {
