@@ -2,7 +2,7 @@
  * End-to-end acceptance run of the gateway in the lab. Run as root from the repository root:
  *
  *   node --import tsx lab/e2e/run.ts [--duration S] [--flows fast|fast-tcp|dataset] [--model FILE]
- *     [--scenarios a,b] [--restart-scenario NAME] [--out report.json] [--no-build]
+ *     [--scenarios a,b] [--restart-scenario NAME] [--mode router|bridge] [--out report.json] [--no-build]
  *
  * Environment fallbacks: FLOWGUARD_E2E_MODEL, FLOWGUARD_E2E_DURATION_S, FLOWGUARD_E2E_FLOWS.
  */
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     scenarios: { type: 'string' },
     'restart-scenario': { type: 'string' },
     out: { type: 'string' },
+    mode: { type: 'string' },
     'no-build': { type: 'boolean' },
   },
 });
@@ -36,7 +37,11 @@ if (skip) {
   process.exit(2);
 }
 const settings = e2eSettings(env, 60);
+if (values.mode !== undefined && values.mode !== 'router' && values.mode !== 'bridge') {
+  process.stderr.write(`e2e: --mode '${values.mode}' is invalid; use router or bridge\n`);
+  process.exit(2);
+}
 if (!values['no-build']) await buildGateway();
-const report = await runSuite({ ...settings, modelPath, log: (line) => process.stderr.write(`${line}\n`) });
+const report = await runSuite({ ...settings, ...(values.mode ? { mode: values.mode } : {}), modelPath, log: (line) => process.stderr.write(`${line}\n`) });
 process.stdout.write(`${formatReport(report)}\n`);
 if (values.out) await writeFile(values.out, JSON.stringify(report, null, 2));

@@ -6,6 +6,7 @@ import { listKernelBlocks } from './nft-elements.ts';
 import { activeBlocks, benignBlocked, benignDelta, blockCovers, measureAttack, sleep, type AttackMeasurement, type BenignWindow } from './measure.ts';
 import { httpReachable } from './reachability.ts';
 import { openSession, type E2eSession } from './session.ts';
+import type { LabMode } from '../topology.ts';
 
 /** The attacks of the acceptance run and the time-to-block each must meet. */
 export const ATTACK_TARGETS: readonly { scenario: string; title: string; targetMs: number }[] = [
@@ -22,6 +23,8 @@ export const ATTACK_TARGETS: readonly { scenario: string; title: string; targetM
 export interface SuiteOptions {
   modelPath: string;
   flowPreset: FlowPreset;
+  /** Lab and gateway mode; router by default. */
+  mode?: LabMode;
   /** Seconds each attack runs. */
   attackDurationS: number;
   /** Scenarios to run (names from ATTACK_TARGETS); all by default. */
@@ -72,6 +75,7 @@ export interface RestartMeasurement {
 
 export interface SuiteReport {
   startedAt: string;
+  mode: LabMode;
   modelPath: string;
   flowPreset: FlowPreset;
   attackDurationS: number;
@@ -97,12 +101,13 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
   const attacks = ATTACK_TARGETS.filter((entry) => !options.scenarios || options.scenarios.includes(entry.scenario));
   const attackerCount = attacks.length + 2;
   const budgetMs = (attacks.length + 4) * (options.attackDurationS + 40) * 1_000 + 120_000;
-  const session = await openSession({ modelPath: options.modelPath, flowPreset: options.flowPreset, attackerCount, clientCount: 4, maxLifetimeMs: budgetMs });
-  log(`lab ${session.topology.runId} up, gateway pid ${session.gateway.pid}, table ${session.tableName}, flows ${options.flowPreset}`);
+  const session = await openSession({ mode: options.mode ?? 'router', modelPath: options.modelPath, flowPreset: options.flowPreset, attackerCount, clientCount: 4, maxLifetimeMs: budgetMs });
+  log(`lab ${session.topology.runId} up in ${session.topology.mode} mode, gateway pid ${session.gateway.pid}, table ${session.tableName}, flows ${options.flowPreset}`);
   const benign = startBenign(session.topology, { maxDurationMs: budgetMs });
   const benignBlocksEver = new Set<string>();
   const report: SuiteReport = {
     startedAt: new Date(startedAtMs).toISOString(),
+    mode: session.topology.mode,
     modelPath: options.modelPath,
     flowPreset: options.flowPreset,
     attackDurationS: options.attackDurationS,
@@ -294,7 +299,7 @@ export function formatRate(rate: number | null): string {
 /** The table the run prints: one row per attack, then the other checks. */
 export function formatReport(report: SuiteReport): string {
   const lines = [
-    `model ${report.modelPath}, flow settings ${report.flowPreset}, ${report.attackDurationS} s per attack, wall time ${(report.wallTimeMs / 1_000).toFixed(0)} s`,
+    `${report.mode} mode, model ${report.modelPath}, flow settings ${report.flowPreset}, ${report.attackDurationS} s per attack, wall time ${(report.wallTimeMs / 1_000).toFixed(0)} s`,
     '',
     '| attack | attacker | target | time to block (gateway) | seen in nft | packets at target before / after block | benign success | benign blocked |',
     '|---|---|---|---|---|---|---|---|',

@@ -72,6 +72,9 @@ describe.skipIf(skipReason !== undefined)('gateway end-to-end acceptance', () =>
     expect(restart.benignBlocks).toEqual([]);
   });
 
+  // NOTE: with the default `fast` flow settings the forged one-SYN flows stay in the flow table for
+  // the 120 s TCP idle timeout, so the memory bound is met only because they are not yet scored.
+  // `FLOWGUARD_E2E_FLOWS=fast-tcp` exports them during the flood (see docs/e2e.md).
   it('reports a spoofed SYN flood, stays within its memory bound and blocks no benign client', () => {
     const spoofed = report.spoofed!;
     expect(spoofed.packetsAtTarget).toBeGreaterThan(0);
