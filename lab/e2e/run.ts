@@ -4,6 +4,7 @@
  *   node --import tsx lab/e2e/run.ts [--duration S] [--flows fast|fast-tcp|dataset] [--model FILE]
  *     [--scenarios a,b] [--restart-scenario NAME] [--mode router|bridge] [--out report.json] [--no-build]
  *
+ * With --out, the gateway's JSON log is kept beside the report (`NAME.gateway.log`).
  * Environment fallbacks: FLOWGUARD_E2E_MODEL, FLOWGUARD_E2E_DURATION_S, FLOWGUARD_E2E_FLOWS.
  */
 import { writeFile } from 'node:fs/promises';
@@ -42,6 +43,7 @@ if (values.mode !== undefined && values.mode !== 'router' && values.mode !== 'br
   process.exit(2);
 }
 if (!values['no-build']) await buildGateway();
-const report = await runSuite({ ...settings, ...(values.mode ? { mode: values.mode } : {}), modelPath, log: (line) => process.stderr.write(`${line}\n`) });
+const keepLog = values.out ? { keepLogAs: `${values.out.replace(/\.json$/, '')}.gateway.log` } : {};
+const report = await runSuite({ ...settings, ...keepLog, ...(values.mode ? { mode: values.mode } : {}), modelPath, log: (line) => process.stderr.write(`${line}\n`) });
 process.stdout.write(`${formatReport(report)}\n`);
 if (values.out) await writeFile(values.out, JSON.stringify(report, null, 2));

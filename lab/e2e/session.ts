@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -36,6 +36,8 @@ export interface SessionOptions {
   flowPreset: FlowPreset;
   /** Upper bound on the gateway process's life. */
   maxLifetimeMs: number;
+  /** Copy the gateway's log here before the temporary folder is removed. */
+  keepLogAs?: string;
 }
 
 /** A lab with the gateway running inside its gateway namespace. */
@@ -64,12 +66,16 @@ export async function openSession(options: SessionOptions): Promise<E2eSession> 
   const mode = options.mode ?? 'router';
   const tableFamily = mode === 'router' ? 'inet' : 'bridge';
   const close = async () => {
-    await gateway?.stop().catch(() => undefined);
-    if (topology) {
-      await deleteTable(topology.gateway.namespace, tableFamily, tableName).catch(() => undefined);
-      await down(topology.runId).catch(() => undefined);
+    try {
+      await gateway?.stop().catch(() => undefined);
+      if (topology) {
+        await deleteTable(topology.gateway.namespace, tableFamily, tableName).catch(() => undefined);
+        await down(topology.runId).catch(() => undefined);
+      }
+      if (options.keepLogAs) await copyFile(join(workDir, 'gateway.log'), options.keepLogAs).catch(() => undefined);
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
     }
-    await rm(workDir, { recursive: true, force: true });
   };
   try {
     topology = await up({ mode, clientCount: options.clientCount ?? 4, attackerCount: options.attackerCount ?? 3 });

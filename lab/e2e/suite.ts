@@ -34,6 +34,8 @@ export interface SuiteOptions {
   /** Bound on the gateway's resident memory during the spoofed flood. */
   rssLimitBytes: number;
   log?: (line: string) => void;
+  /** Copy the gateway's JSON log here at the end. */
+  keepLogAs?: string;
 }
 
 export interface SpoofedMeasurement {
@@ -101,7 +103,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
   const attacks = ATTACK_TARGETS.filter((entry) => !options.scenarios || options.scenarios.includes(entry.scenario));
   const attackerCount = attacks.length + 2;
   const budgetMs = (attacks.length + 4) * (options.attackDurationS + 40) * 1_000 + 120_000;
-  const session = await openSession({ mode: options.mode ?? 'router', modelPath: options.modelPath, flowPreset: options.flowPreset, attackerCount, clientCount: 4, maxLifetimeMs: budgetMs });
+  const session = await openSession({ mode: options.mode ?? 'router', modelPath: options.modelPath, flowPreset: options.flowPreset, attackerCount, clientCount: 4, maxLifetimeMs: budgetMs, ...(options.keepLogAs ? { keepLogAs: options.keepLogAs } : {}) });
   log(`lab ${session.topology.runId} up in ${session.topology.mode} mode, gateway pid ${session.gateway.pid}, table ${session.tableName}, flows ${options.flowPreset}`);
   const benign = startBenign(session.topology, { maxDurationMs: budgetMs });
   const benignBlocksEver = new Set<string>();
