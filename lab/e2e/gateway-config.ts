@@ -8,9 +8,10 @@ import type { LabTopology } from '../topology.ts';
  *
  * - `dataset`: the meter's defaults (120 s idle, 5 s TCP linger, no active timeout), the settings
  *   the training flows were extracted with, so the model gets the features it was trained on.
- * - `fast`: short UDP and ICMP idle timeouts, a short TCP linger and an active timeout, so floods
- *   of one-packet flows and one long ICMP flow are exported within about a second. Flows are cut
- *   earlier than in training, so some features (duration, totals, rates) differ.
+ * - `fast`: short UDP and ICMP idle timeouts, a 2 s idle timeout for one-packet TCP flows
+ *   (unanswered SYNs), a short TCP linger and an active timeout, so floods of one-packet flows and
+ *   one long ICMP flow are exported within about a second or two. Flows are cut earlier than in
+ *   training, so some features (duration, totals, rates) differ.
  * - `fast-tcp`: `fast` plus a 5 s TCP idle timeout, so one-SYN flows of a spoofed SYN flood are
  *   exported within seconds; benign keep-alive connections idle longer than 5 s are split.
  */
@@ -21,7 +22,7 @@ export const FLOW_PRESET_NAMES: readonly FlowPreset[] = ['dataset', 'fast', 'fas
 export const FLOW_PRESETS: Record<FlowPreset, Record<string, unknown>> = {
   dataset: {},
   fast: {
-    idleTimeoutMs: { tcp: 120_000, udp: 1_000, icmp: 1_000 },
+    idleTimeoutMs: { tcp: 120_000, tcpOnePacket: 2_000, udp: 1_000, icmp: 1_000 },
     activeTimeoutMs: 2_000,
     tcpLingerMs: 500,
   },

@@ -44,7 +44,9 @@ export function createCaptureConsumer(rawOptions: unknown): CapturePacketConsume
       droppedFlows++;
       return;
     }
-    pending.push(record);
+    // The meter's feature arrays are views into buffers shared by several records; structured
+    // clone would copy each whole buffer, so every record gets its own 78 values.
+    pending.push({ ...record, features: record.features.slice() });
   });
 
   return {
