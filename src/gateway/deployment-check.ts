@@ -39,8 +39,8 @@ export async function checkDeployment(
 }
 
 /**
- * Flow meter keys whose value differs between the config and the settings the model card says
- * its training flows were extracted with. Cards without those settings give no differences.
+ * Lists the flow meter keys whose value differs between the config and the settings the model
+ * card records for its training flows. A card without those settings gives an empty list.
  */
 export function flowSettingsDifferences(card: ModelCard, config: Readonly<GatewayConfig>): string[] {
   const trained = card.flowMeter as Record<string, unknown> | undefined;

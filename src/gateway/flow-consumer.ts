@@ -16,7 +16,7 @@ export interface FlowConsumerOptions {
   maxPendingFlows?: number;
 }
 
-/** What one message from the capture process carries. */
+/** Contents of one message from the capture process. */
 export interface FlowBatchPayload {
   flows: FlowRecord[];
   /** Packets and wire bytes seen since the previous message. */

@@ -29,7 +29,7 @@ export interface GatewayServicesDependencies {
   /** Bookkeeping of verdicts, flows per source, traffic totals and the live events. */
   memory: MemoryGatewayServices;
   enforcer: Enforcer;
-  /** Called after a manual unblock so the policy forgets the source's running decision. */
+  /** Called after a manual unblock, so the policy may decide about the source again at once. */
   onManualUnblock?: (target: string, graceMs: number) => void;
   /** Health of the pipeline's other components, merged into GET /health. */
   componentHealth?: () => string[];
@@ -186,7 +186,10 @@ export class EnforcedGatewayServices implements GatewayServices {
     const ended = [...this.#ended]
       .reverse()
       .filter((entry) => (query.family === undefined || entry.family === query.family) && (query.origin === undefined || entry.origin === query.origin));
-    const all = query.state === 'active' ? active : query.state === 'expired' ? ended : [...active, ...ended];
+    let all: BlockEntry[];
+    if (query.state === 'active') all = active;
+    else if (query.state === 'expired') all = ended;
+    else all = [...active, ...ended];
     return { items: all.slice(query.offset, query.offset + query.limit), total: all.length, offset: query.offset, limit: query.limit };
   }
 

@@ -20,7 +20,7 @@ import { EnforcedGatewayServices } from './gateway-services.ts';
 import { ReplaySource } from './replay-source.ts';
 import type { FlowBatchPayload } from './flow-consumer.ts';
 
-/** Where packets come from: live interfaces (the daemon) or a capture file (demo, tests). */
+/** Source of packets: live interfaces (the daemon) or a capture file (demo, tests). */
 export type GatewaySource =
   | { kind: 'live' }
   | { kind: 'replay'; file: string; pace: 'recorded' | 'full'; loop: boolean; onPassEnd?: (pass: number) => void };
@@ -279,7 +279,7 @@ export class Gateway {
   }
 }
 
-/** Every address configured on this host (or network namespace): never blocked. */
+/** Every address configured on this host or network namespace; the gateway allowlists them all. */
 export function ownAddresses(): string[] {
   const addresses: string[] = [];
   for (const list of Object.values(networkInterfaces())) {
