@@ -19,4 +19,4 @@ export { openFileSink, memorySink, type FlowSink } from './flow-sink.ts';
 export { formatFeature, formatTimestampUs } from './record-format.ts';
 export { FlowExpiryTimer, type FlowExpiryTimerOptions } from './flow-expiry-timer.ts';
 export { extractFile, type ExtractFileOptions, type ExtractFileResult } from './extract-file.ts';
-export { createCaptureConsumer } from './capture-consumer.ts';
+export { createCaptureConsumer, type FlowBatchPayload, type FlowConsumerOptions } from './capture-consumer.ts';

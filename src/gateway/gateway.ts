@@ -18,7 +18,7 @@ import { flowSettingsDifferences } from './deployment-check.ts';
 import { DetectionPipeline } from './detection.ts';
 import { EnforcedGatewayServices } from './gateway-services.ts';
 import { ReplaySource } from './replay-source.ts';
-import type { FlowBatchPayload } from './flow-consumer.ts';
+import type { FlowBatchPayload } from '../flows/capture-consumer.ts';
 
 /** Source of packets: live interfaces (the daemon) or a capture file (demo, tests). */
 export type GatewaySource =
@@ -125,7 +125,7 @@ export class Gateway {
             device,
             filter: config.capture.bpfFilter,
             bufferSizeBytes: config.capture.bufferSizeBytes,
-            consumer: { module: new URL(`./flow-consumer.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url), options: { flows: config.flows } },
+            consumer: { module: new URL(`../flows/capture-consumer.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url), options: { flows: config.flows } },
             onConsumerMessage: (payload) => this.#acceptCaptureBatch(payload as FlowBatchPayload),
             logger,
           }),

@@ -3,6 +3,7 @@ import { LivePacketSource } from '../../src/capture/index.ts';
 import { createFlowMeter } from '../../src/flows/flow-meter.ts';
 import { FlowExpiryTimer } from '../../src/flows/flow-expiry-timer.ts';
 import type { FlowRecord } from '../../src/flows/flow-record.ts';
+import type { FlowBatchPayload } from '../../src/flows/capture-consumer.ts';
 import { canUseNamespaces, TestNetwork } from '../helpers/netns.ts';
 
 const namespacesAvailable = await canUseNamespaces();
@@ -72,12 +73,17 @@ describe.skipIf(!namespacesAvailable)('flow meter on a live veth capture', () =>
 
   it('runs the meter inside the capture process', async () => {
     const records: FlowRecord[] = [];
+    let packets = 0;
     const source = new LivePacketSource({
       device: localDevice,
       filter: `udp and port ${UDP_PORT + 1}`,
       flushIntervalMs: 50,
-      consumer: { module: new URL('../../src/flows/capture-consumer.ts', import.meta.url), options: { idleTimeoutMs: { udp: 1_000 } } },
-      onConsumerMessage: (payload) => records.push(...(payload as FlowRecord[])),
+      consumer: { module: new URL('../../src/flows/capture-consumer.ts', import.meta.url), options: { flows: { idleTimeoutMs: { udp: 1_000 } } } },
+      onConsumerMessage: (payload) => {
+        const batch = payload as FlowBatchPayload;
+        packets += batch.packets;
+        records.push(...batch.flows);
+      },
     });
     try {
       await source.start();
@@ -96,5 +102,7 @@ describe.skipIf(!namespacesAvailable)('flow meter on a live veth capture', () =>
     expect(records[0].features).toBeInstanceOf(Float64Array);
     expect(records[0].features[2]).toBe(2);
     expect(records[0].features[4]).toBe(64);
+    expect(records[0].features.length).toBe(78);
+    expect(packets).toBe(2);
   });
 });
