@@ -298,7 +298,7 @@ export function formatRate(rate: number | null): string {
   return rate === null ? '-' : `${(rate * 100).toFixed(2)} %`;
 }
 
-/** The table the run prints: one row per attack, then the other checks. */
+/** Formats the run's table: one row per attack, then the other checks. */
 export function formatReport(report: SuiteReport): string {
   const lines = [
     `${report.mode} mode, model ${report.modelPath}, flow settings ${report.flowPreset}, ${report.attackDurationS} s per attack, wall time ${(report.wallTimeMs / 1_000).toFixed(0)} s`,

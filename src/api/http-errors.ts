@@ -20,7 +20,9 @@ interface VerboseError extends FastifySchemaValidationError {
  */
 export function formatSchemaErrors(errors: FastifySchemaValidationError[], dataVar: string): Error {
   const error = errors[0] as VerboseError;
-  const where = dataVar === 'querystring' ? 'query parameter' : dataVar === 'params' ? 'path parameter' : `${dataVar} field`;
+  let where = `${dataVar} field`;
+  if (dataVar === 'querystring') where = 'query parameter';
+  else if (dataVar === 'params') where = 'path parameter';
   const path = error.instancePath.replace(/^\//, '').replaceAll('/', '.');
 
   if (error.keyword === 'additionalProperties') {
@@ -40,7 +42,7 @@ export function formatSchemaErrors(errors: FastifySchemaValidationError[], dataV
   return invalidInput(`${where} '${path}'`, error.data ?? null, description);
 }
 
-/** Answers every error with `{ statusCode, code, error, message, details }`. */
+/** Installs handlers that send every error as `{ statusCode, code, error, message, details }`. */
 export function installErrorHandlers(app: FastifyInstance, logger: Logger): void {
   app.setNotFoundHandler((request, reply) => {
     const error = routeNotFound(request.method, request.url.split('?')[0]);

@@ -23,7 +23,7 @@ export interface GatewayServices {
   readonly metrics: Registry;
   /** Events for the live stream and the webhooks. */
   readonly events: EventEmitter<GatewayEventMap>;
-  /** The policy's mode and guards; absent where no policy runs (then its routes answer 404). */
+  /** The policy's mode and guards. Absent where no policy runs, and then its routes return 404. */
   readonly policy?: PolicyService;
 }
 

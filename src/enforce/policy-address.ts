@@ -60,7 +60,7 @@ export function sourceGroupOf(text: string, ipv6PrefixLength: number): string | 
 const IPV6_GROUP_CACHE_SIZE = 4096;
 const ipv6GroupCache = new Map<string, string>();
 
-/** Why an address may never be blocked, whatever the model says. */
+/** Reason an address is never blocked, whatever the model's verdicts. */
 export type ProtectedReason = 'allowlist' | 'own-address' | 'loopback' | 'link-local' | 'multicast' | 'unspecified' | 'broadcast';
 
 const PROTECTED_RANGES: Readonly<Record<string, ProtectedReason>> = {

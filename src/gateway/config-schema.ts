@@ -45,9 +45,9 @@ const LoggingSchema = Type.Object(
 );
 
 /**
- * The one schema of `flowguard run --config FILE`. Sections embed each area's own options
- * schema; keys shared between areas (mode, allowlist, dry-run, state directory) live once at the
- * top and are handed to every area that needs them.
+ * The one schema of `flowguard run --config FILE`. Sections embed each area's own options schema.
+ * Keys shared between areas (mode, allowlist, dry-run, state directory) live once at the top, and
+ * the gateway hands them to every area that needs them.
  */
 export const GatewayConfigSchema = Type.Object(
   {
@@ -69,7 +69,7 @@ export const GatewayConfigSchema = Type.Object(
     allowlist: Type.Array(Type.String({ minLength: 1 }), {
       default: [],
       maxItems: 4_096,
-      description: 'Addresses and CIDRs never blocked: the policy refuses them and the kernel accepts them before any drop.',
+      description: 'Addresses and CIDRs never blocked: the policy rejects decisions against them and the kernel accepts their packets before any drop.',
     }),
     dryRun: Type.Boolean({ default: false, description: 'Decide and record, but never add a kernel rule.' }),
     stateDirectory: Type.String({ minLength: 1, default: '/var/lib/flowguard', description: 'Block store, policy history and other state kept across restarts.' }),

@@ -169,7 +169,7 @@ export class EnforcedGatewayServices implements GatewayServices {
 
   async health(): Promise<HealthReport> {
     // The pipeline records its own problems (a spoofed-source flood, a tripped guard) in the
-    // memory services; without them here GET /health would stay ok during such a flood.
+    // memory services. Without them, GET /health would stay ok during such a flood.
     const reasons = [...this.#enforcer.health().reasons, ...(await this.#memory.health()).reasons, ...(this.#dependencies.componentHealth?.() ?? [])];
     return { status: reasons.length === 0 ? 'ok' : 'degraded', reasons };
   }

@@ -279,7 +279,7 @@ export class Gateway {
   }
 }
 
-/** Every address configured on this host or network namespace; the gateway allowlists them all. */
+/** Lists every address configured on this host or network namespace; the gateway allowlists them all. */
 export function ownAddresses(): string[] {
   const addresses: string[] = [];
   for (const list of Object.values(networkInterfaces())) {

@@ -62,7 +62,7 @@ describe.skipIf(skipReason !== undefined)('gateway end-to-end acceptance', () =>
     expect(unblock.auditRecord).toMatchObject({ action: 'block.remove', outcome: 'applied', actor: 'e2e' });
   });
 
-  it('keeps the block through a restart during the attack and adds no benign block', () => {
+  it('keeps blocks across a restart', () => {
     const restart = report.restart!;
     expect(restart.blockedBeforeRestart).toBe(true);
     expect(restart.exitCode).toBe(0);
@@ -72,10 +72,9 @@ describe.skipIf(skipReason !== undefined)('gateway end-to-end acceptance', () =>
     expect(restart.benignBlocks).toEqual([]);
   });
 
-  // NOTE: with the default `fast` flow settings the forged one-SYN flows stay in the flow table for
-  // the 120 s TCP idle timeout, so the memory bound is met only because they are not yet scored.
-  // `FLOWGUARD_E2E_FLOWS=fast-tcp` exports them during the flood (see docs/e2e.md).
-  it('reports a spoofed SYN flood, stays within its memory bound and blocks no benign client', () => {
+  // The `fast` flow settings export the forged one-SYN flows after 2 s, so they are scored and
+  // held in the scorer's and policy's per-source state while the memory bound is checked.
+  it('reports spoofed SYN flood within memory bound', () => {
     const spoofed = report.spoofed!;
     expect(spoofed.packetsAtTarget).toBeGreaterThan(0);
     expect(spoofed.benignBlocks).toEqual([]);

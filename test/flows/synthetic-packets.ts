@@ -63,7 +63,10 @@ export function feed(specs: PacketSpec[], onPacket: (packet: DecodedPacket) => v
 export function fill(packet: DecodedPacket, spec: PacketSpec): void {
   const v6 = spec.src.includes(':');
   const protocol = spec.protocol ?? 6;
-  const hdr = spec.hdr ?? (protocol === 6 ? 20 : protocol === 17 || protocol === 1 || protocol === 58 ? 8 : 0);
+  let defaultHeader = 0;
+  if (protocol === 6) defaultHeader = 20;
+  else if (protocol === 17 || protocol === 1 || protocol === 58) defaultHeader = 8;
+  const hdr = spec.hdr ?? defaultHeader;
   const pl = spec.pl ?? 0;
   const ipHeaderLength = spec.ipHeaderLength ?? (v6 ? 40 : 20);
   const linkHeaderLength = spec.linkHeaderLength ?? 14;
