@@ -36,7 +36,7 @@ export const PolicyOptionsSchema = Type.Object(
     maxSources: Type.Integer({
       minimum: 1,
       default: 100_000,
-      description: 'Source windows kept (LRU); the least recently seen is forgotten. 48 bytes per verdict held, at most window.maxFlows each.',
+      description: 'Source windows kept (LRU); the least recently seen is forgotten. 56 bytes per verdict held, at most window.maxFlows each.',
     }),
     block: Type.Object(
       {

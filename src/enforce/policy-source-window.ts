@@ -10,19 +10,22 @@ export interface WindowSummary {
   meanAttackProbability: number;
   packets: number;
   attackPackets: number;
+  /** Attack verdicts of TCP flows whose handshake was seen: connections of a real, non-spoofed host. */
+  establishedAttackFlows: number;
   bytes: number;
   windowStartUs: number;
   windowEndUs: number;
 }
 
-/** Values kept per verdict, packed in one array: start, end, probability, packets, bytes, attack. */
-const STRIDE = 6;
+/** Values kept per verdict, packed in one array: start, end, probability, packets, bytes, attack, handshake seen. */
+const STRIDE = 7;
 const START = 0;
 const END = 1;
 const PROBABILITY = 2;
 const PACKETS = 3;
 const BYTES = 4;
 const ATTACK = 5;
+const HANDSHAKE = 6;
 
 /**
  * The newest verdicts of one source, bounded by count (a ring of `maxFlows`) and by time
@@ -63,6 +66,7 @@ export class SourceWindow {
     entries[base + PACKETS] = verdict.packets;
     entries[base + BYTES] = verdict.bytes;
     entries[base + ATTACK] = verdict.label === 'attack' ? 1 : 0;
+    entries[base + HANDSHAKE] = verdict.handshakeSeen ? 1 : 0;
     if (this.#count < capacity) this.#count++;
     else this.#head = (this.#head + 1) % capacity;
     if (verdict.endUs > this.#newestEndUs) this.#newestEndUs = verdict.endUs;
@@ -98,6 +102,7 @@ export class SourceWindow {
     let attackProbabilitySum = 0;
     let packets = 0;
     let attackPackets = 0;
+    let establishedAttackFlows = 0;
     let bytes = 0;
     let windowStartUs = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.#count; i++) {
@@ -110,6 +115,7 @@ export class SourceWindow {
         attackFlows++;
         attackProbabilitySum += probability;
         attackPackets += entries[base + PACKETS];
+        establishedAttackFlows += entries[base + HANDSHAKE];
       }
       if (entries[base + START] < windowStartUs) windowStartUs = entries[base + START];
     }
@@ -122,6 +128,7 @@ export class SourceWindow {
       meanAttackProbability: attackFlows === 0 ? 0 : attackProbabilitySum / attackFlows,
       packets,
       attackPackets,
+      establishedAttackFlows,
       bytes,
       windowStartUs: flows === 0 ? 0 : windowStartUs,
       windowEndUs: this.#newestEndUs,

@@ -103,8 +103,10 @@ const NOTHING: PolicyResult = Object.freeze({ decisions: [], events: [] }) as un
  * - packet-volume: at least `volume.minAttackPackets` packets in attack verdicts, their share of
  *   the window's packets ≥ `attackRatio`, and their mean probability ≥ `volume.minMeanProbability`
  *   when that is set. It catches floods that make few flows (an ICMP echo flood is one long flow,
- *   exported only by the active timeout). A single large benign transfer that the model
- *   misjudges can trip it; `volume.minMeanProbability` trades that risk against missed floods.
+ *   exported only by the active timeout). A lone attack verdict of a TCP flow whose handshake
+ *   was seen does not count: one real connection is not a flood, and a large benign download
+ *   is what the model misjudges most. Several misjudged transfers can still trip it;
+ *   `volume.minMeanProbability` trades that risk against missed floods.
  */
 export class Policy {
   readonly options: Readonly<PolicyOptions>;
@@ -198,9 +200,14 @@ export class Policy {
     // While a spoofed flood runs, sources with too few flows are its forged addresses: report
     // the flood and leave them alone rather than filling the block table one address at a time.
     const spoofedCandidate = this.spoofedFloodActive && summary.flows < options.minFlows;
+    // One TCP connection carries whatever the server sends back. The model, with no history of
+    // the source, judges a large download as a flood. A flood over real connections opens several,
+    // so one connection alone never blocks.
+    const loneConnection = summary.attackFlows === 1 && summary.establishedAttackFlows === 1;
     if (
       volume.enabled &&
       !spoofedCandidate &&
+      !loneConnection &&
       summary.attackPackets >= volume.minAttackPackets &&
       summary.packets > 0 &&
       summary.attackPackets / summary.packets >= options.attackRatio &&

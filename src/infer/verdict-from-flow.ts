@@ -18,6 +18,7 @@ export function toVerdict(record: FlowRecord, probability: number, card: ModelCa
     endUs: record.endUs,
     packets: flowPacketCount(record),
     bytes: flowPayloadBytes(record),
+    handshakeSeen: record.handshakeSeen,
     probability,
     label: probability >= card.threshold ? 'attack' : 'benign',
     modelVersion: card.modelVersion,

@@ -133,6 +133,22 @@ describe('policy floods with few flows', () => {
     expect(run(policy, [transfer]).decisions).toEqual([]);
   });
 
+  it('leaves one misjudged TCP connection alone however large', () => {
+    const policy = makePolicy();
+    const download = verdict('198.51.100.25', 'attack', 70, { packets: 6448, bytes: 8_388_962, durationMs: 65, probability: 0.9996, handshakeSeen: true });
+    expect(run(policy, [download]).decisions).toEqual([]);
+  });
+
+  it('blocks on the packets of two attack connections', () => {
+    const policy = makePolicy();
+    const first = verdict('203.0.113.26', 'attack', 2000, { packets: 800, durationMs: 2000, probability: 0.99, handshakeSeen: true });
+    const second = verdict('203.0.113.26', 'attack', 2100, { packets: 700, durationMs: 2000, probability: 0.99, handshakeSeen: true });
+    const { decisions } = run(policy, [first, second]);
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ outcome: 'block', rule: 'packet-volume' });
+    expect(decisions[0].request.evidence).toMatchObject({ attackFlows: 2, attackPackets: 1500 });
+  });
+
   it('leaves a large benign flow alone', () => {
     const policy = makePolicy();
     const transfer = verdict('198.51.100.22', 'benign', 5000, { packets: 50_000, durationMs: 5000 });
