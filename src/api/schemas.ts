@@ -143,6 +143,7 @@ export const VerdictSchema = Type.Object(
   {
     ...flowFields,
     ipVersion: Type.Integer(),
+    bwdBytes: Type.Number({ description: 'Transport payload bytes the responder sent.' }),
     handshakeSeen: Type.Boolean({ description: 'True for a TCP flow whose SYN, SYN-ACK and ACK were all seen.' }),
     probability: Type.Number(),
     label: Label,

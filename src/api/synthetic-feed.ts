@@ -95,7 +95,7 @@ export class SyntheticFeed {
     });
     const verdict: Verdict = {
       flowRecordId, flowId, ipVersion: srcAddr.includes(':') ? 6 : 4, srcAddr, srcPort, dstAddr: this.#options.victim, dstPort,
-      protocol: IPPROTO_TCP, startUs, endUs, packets, bytes, handshakeSeen: !attack, probability, label: probability >= 0.5 ? 'attack' : 'benign',
+      protocol: IPPROTO_TCP, startUs, endUs, packets, bytes, bwdBytes: attack ? 0 : bytes, handshakeSeen: !attack, probability, label: probability >= 0.5 ? 'attack' : 'benign',
       modelVersion: this.#options.modelVersion, scoredAtMs: nowMs,
     };
     this.#services.recordVerdict(verdict);

@@ -10,14 +10,18 @@ export interface WindowSummary {
   meanAttackProbability: number;
   packets: number;
   attackPackets: number;
-  /** Attack verdicts of TCP flows whose handshake was seen: connections of a real, non-spoofed host. */
+  /**
+   * Attack verdicts of established TCP connections: handshake seen, or payload from the responder
+   * (a connection the gateway picked up mid-stream, after a restart). Floods of forged or
+   * unanswered segments have neither.
+   */
   establishedAttackFlows: number;
   bytes: number;
   windowStartUs: number;
   windowEndUs: number;
 }
 
-/** Values kept per verdict, packed in one array: start, end, probability, packets, bytes, attack, handshake seen. */
+/** Values kept per verdict, packed in one array: start, end, probability, packets, bytes, attack, established. */
 const STRIDE = 7;
 const START = 0;
 const END = 1;
@@ -25,7 +29,8 @@ const PROBABILITY = 2;
 const PACKETS = 3;
 const BYTES = 4;
 const ATTACK = 5;
-const HANDSHAKE = 6;
+const ESTABLISHED = 6;
+const TCP = 6;
 
 /**
  * The newest verdicts of one source, bounded by count (a ring of `maxFlows`) and by time
@@ -66,7 +71,7 @@ export class SourceWindow {
     entries[base + PACKETS] = verdict.packets;
     entries[base + BYTES] = verdict.bytes;
     entries[base + ATTACK] = verdict.label === 'attack' ? 1 : 0;
-    entries[base + HANDSHAKE] = verdict.handshakeSeen ? 1 : 0;
+    entries[base + ESTABLISHED] = verdict.protocol === TCP && (verdict.handshakeSeen || verdict.bwdBytes > 0) ? 1 : 0;
     if (this.#count < capacity) this.#count++;
     else this.#head = (this.#head + 1) % capacity;
     if (verdict.endUs > this.#newestEndUs) this.#newestEndUs = verdict.endUs;
@@ -115,7 +120,7 @@ export class SourceWindow {
         attackFlows++;
         attackProbabilitySum += probability;
         attackPackets += entries[base + PACKETS];
-        establishedAttackFlows += entries[base + HANDSHAKE];
+        establishedAttackFlows += entries[base + ESTABLISHED];
       }
       if (entries[base + START] < windowStartUs) windowStartUs = entries[base + START];
     }

@@ -103,9 +103,9 @@ const NOTHING: PolicyResult = Object.freeze({ decisions: [], events: [] }) as un
  * - packet-volume: at least `volume.minAttackPackets` packets in attack verdicts, their share of
  *   the window's packets ≥ `attackRatio`, and their mean probability ≥ `volume.minMeanProbability`
  *   when that is set. It catches floods that make few flows (an ICMP echo flood is one long flow,
- *   exported only by the active timeout). A lone attack verdict of a TCP flow whose handshake
- *   was seen does not count: one real connection is not a flood, and a large benign download
- *   is what the model misjudges most. Several misjudged transfers can still trip it;
+ *   exported only by the active timeout). A lone attack verdict of an established TCP
+ *   connection (handshake seen, or data from the responder) does not count: one real
+ *   connection is not a flood, and a large benign download is what the model misjudges most. Several misjudged transfers can still trip it;
  *   `volume.minMeanProbability` trades that risk against missed floods.
  */
 export class Policy {

@@ -11,6 +11,11 @@ export function flowPacketCount(record: FlowRecord): number {
   return record.features[FWD_PACKETS] + record.features[BWD_PACKETS];
 }
 
+/** Transport payload bytes the responder sent (backward direction). */
+export function flowBwdPayloadBytes(record: FlowRecord): number {
+  return record.features[BWD_BYTES];
+}
+
 /** Transport payload bytes of a flow, both directions. */
 export function flowPayloadBytes(record: FlowRecord): number {
   return record.features[FWD_BYTES] + record.features[BWD_BYTES];

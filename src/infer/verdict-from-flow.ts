@@ -1,4 +1,4 @@
-import { flowPacketCount, flowPayloadBytes } from '../flows/flow-totals.ts';
+import { flowBwdPayloadBytes, flowPacketCount, flowPayloadBytes } from '../flows/flow-totals.ts';
 import type { FlowRecord } from '../flows/flow-record.ts';
 import type { ModelCard } from './model-card.ts';
 import type { Verdict } from './verdict.ts';
@@ -18,6 +18,7 @@ export function toVerdict(record: FlowRecord, probability: number, card: ModelCa
     endUs: record.endUs,
     packets: flowPacketCount(record),
     bytes: flowPayloadBytes(record),
+    bwdBytes: flowBwdPayloadBytes(record),
     handshakeSeen: record.handshakeSeen,
     probability,
     label: probability >= card.threshold ? 'attack' : 'benign',

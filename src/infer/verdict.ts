@@ -18,6 +18,8 @@ export interface Verdict {
   /** Packets and transport payload bytes of the flow, both directions. */
   packets: number;
   bytes: number;
+  /** Transport payload bytes the responder sent (backward direction). */
+  bwdBytes: number;
   /** True for a TCP flow whose SYN, SYN-ACK and ACK were all seen. */
   handshakeSeen: boolean;
   /** Attack probability from the model, 0–1. */

@@ -24,6 +24,7 @@ export function makeVerdict(fields: Partial<Verdict> & Pick<Verdict, 'srcAddr' |
     endUs: 2_000_000,
     packets: 3,
     bytes: 120,
+    bwdBytes: 100,
     handshakeSeen: true,
     probability: fields.label === 'attack' ? 0.97 : 0.03,
     modelVersion: 'test',

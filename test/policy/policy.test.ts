@@ -139,6 +139,12 @@ describe('policy floods with few flows', () => {
     expect(run(policy, [download]).decisions).toEqual([]);
   });
 
+  it('leaves one connection picked up mid-stream alone', () => {
+    const policy = makePolicy();
+    const download = verdict('198.51.100.27', 'attack', 70, { packets: 6448, bytes: 8_388_962, bwdBytes: 8_388_000, durationMs: 65, probability: 0.9996 });
+    expect(run(policy, [download]).decisions).toEqual([]);
+  });
+
   it('blocks on the packets of two attack connections', () => {
     const policy = makePolicy();
     const first = verdict('203.0.113.26', 'attack', 2000, { packets: 800, durationMs: 2000, probability: 0.99, handshakeSeen: true });

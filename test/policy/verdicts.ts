@@ -29,6 +29,7 @@ export function verdict(
     endUs,
     packets: 10,
     bytes: 1000,
+    bwdBytes: 0,
     handshakeSeen: false,
     probability: label === 'attack' ? 0.95 : 0.05,
     label,
