@@ -64,3 +64,32 @@ export function formatTable(header: string[], rows: string[][]): string {
 export function formatTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+type CommandValues<O extends NonNullable<ParseArgsConfig['options']>> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values'];
+
+/**
+ * Runs an API client command that takes options only: parses `argv`, prints `help` for --help,
+ * rejects positional arguments as a usage error, and closes the client after `body`.
+ */
+export async function runClientCommand<const O extends NonNullable<ParseArgsConfig['options']> & typeof CONNECTION_OPTIONS>(
+  command: string,
+  argv: string[],
+  options: O,
+  help: string,
+  body: (values: CommandValues<O>, client: ApiClient) => Promise<number>,
+): Promise<number> {
+  const parsed = parseCommandArgs(command, { args: argv, options, allowPositionals: true });
+  const values = parsed.values as CommandValues<O> & { help?: boolean; url?: string; token?: string };
+  const positionals = parsed.positionals;
+  if (values.help) {
+    process.stdout.write(help + '\n');
+    return 0;
+  }
+  if (positionals.length > 0) throw cliUsage(command, `Unexpected arguments: ${positionals.join(' ')}`);
+  const client = createClient(values);
+  try {
+    return await body(values, client);
+  } finally {
+    await client.close();
+  }
+}

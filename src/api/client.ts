@@ -2,7 +2,7 @@ import { Agent, request } from 'undici';
 import type { Verdict } from '../infer/verdict.ts';
 import type { BlockRecord } from '../enforce/block.ts';
 import { requestFailed, responseError } from '../errors/api.ts';
-import type { BlockEntry, GatewayStats, HealthReport, Page, PolicyStatus } from './services.ts';
+import type { BlockEntry, Decision, GatewayStats, HealthReport, Page, PolicyStatus } from './services.ts';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:8780';
 
@@ -31,7 +31,15 @@ export interface VerdictListFilter {
   offset?: number;
 }
 
-/** HTTP client of the gateway API, used by the `blocks`, `verdicts` and `stats` commands. */
+export interface DecisionListFilter {
+  target?: string;
+  action?: string;
+  since?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** HTTP client of the gateway API, used by the `blocks`, `verdicts`, `decisions`, `stats` and `guards` commands. */
 export class ApiClient {
   readonly #base: URL;
   readonly #token: string | undefined;
@@ -64,6 +72,10 @@ export class ApiClient {
 
   listVerdicts(filter: VerdictListFilter = {}): Promise<Page<Verdict>> {
     return this.#send('GET', 'verdicts', { query: filter });
+  }
+
+  listDecisions(filter: DecisionListFilter = {}): Promise<Page<Decision>> {
+    return this.#send('GET', 'decisions', { query: filter });
   }
 
   stats(): Promise<GatewayStats> {

@@ -9,6 +9,7 @@ import type { Verdict } from '../infer/verdict.ts';
 import { parseTarget, targetContains, targetsOverlap, type ParsedTarget } from './address.ts';
 import { registerStatsMetrics } from './stats-metrics.ts';
 import type {
+  DecisionService,
   BlockEntry,
   BlockListQuery,
   BlockService,
@@ -28,6 +29,7 @@ import type {
   VerdictListQuery,
   VerdictService,
 } from './services.ts';
+import { DecisionLog } from './decision-log.ts';
 
 export interface MemoryServicesOptions {
   /** Clock in ms since the Unix epoch; tests pass a controllable one. */
@@ -42,6 +44,8 @@ export interface MemoryServicesOptions {
   blockHistorySize?: number;
   /** Verdicts kept for GET /verdicts; the oldest is overwritten first. */
   verdictBufferSize?: number;
+  /** Decisions kept for GET /decisions; the oldest is overwritten first. */
+  decisionBufferSize?: number;
   /** Sources with a history; the least recently used is evicted and counted. */
   maxSources?: number;
   /** Flows, verdicts and decisions kept per source; the oldest is dropped first. */
@@ -70,6 +74,7 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
   readonly events = new EventEmitter<GatewayEventMap>();
   readonly blocks: BlockService;
   readonly verdicts: VerdictService;
+  readonly decisions: DecisionService;
   readonly sources: SourceService;
 
   readonly #now: () => number;
@@ -91,6 +96,7 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
   #verdictNext = 0;
   #verdictCount = 0;
   readonly #sources: LRUCache<string, SourceHistory>;
+  readonly #decisionLog: DecisionLog;
 
   readonly #totals = { packets: 0, bytes: 0, flows: 0, attack: 0, benign: 0, captureDrops: 0 };
   readonly #second = { packets: 0, bytes: 0, flows: 0, attack: 0, benign: 0 };
@@ -110,6 +116,7 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
     this.#perSourceHistory = options.perSourceHistory ?? 20;
     this.#trafficIntervalMs = options.trafficIntervalMs ?? 1_000;
     this.#verdictRing = new Array<Verdict | undefined>(options.verdictBufferSize ?? 10_000);
+    this.#decisionLog = new DecisionLog(options.decisionBufferSize ?? 1_000);
     this.#sources = new LRUCache<string, SourceHistory>({
       max: options.maxSources ?? 10_000,
       dispose: (_value, _key, reason) => {
@@ -127,6 +134,7 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
       remove: async (request) => this.#removeBlock(request),
     };
     this.verdicts = { list: async (query) => this.#listVerdicts(query) };
+    this.decisions = { list: async (query) => this.#decisionLog.list(query) };
     this.sources = { describe: async (address) => this.#describeSource(address) };
     registerStatsMetrics(this.metrics, () => this.stats());
   }
@@ -422,6 +430,7 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
 
   #decide(decision: Decision): void {
     pushBounded(this.#history(decision.target).decisions, decision, this.#perSourceHistory);
+    this.#decisionLog.add(decision);
     this.events.emit('decision', decision);
   }
 

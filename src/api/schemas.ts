@@ -188,6 +188,21 @@ export const DecisionSchema = Type.Object(
   { $id: 'Decision' },
 );
 
+export const DecisionPageSchema = PageOf(Type.Ref('Decision'), 'DecisionPage');
+
+export const DecisionListQuerySchema = Type.Object(
+  {
+    target: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: `address or prefix the decision's target lies in: ${TARGET_FORM}` })),
+    action: Type.Optional(StringEnum(['block', 'unblock', 'expire', 'skip'] as const, 'action')),
+    since: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 40, description: 'an RFC 3339 timestamp (2026-12-04T20:00:00Z) or a duration back from now (15m)' }),
+    ),
+    ...PageQuery,
+  },
+  { additionalProperties: false },
+);
+export type DecisionListQueryInput = Static<typeof DecisionListQuerySchema>;
+
 export const SourceReportSchema = Type.Object(
   {
     address: Type.String(),

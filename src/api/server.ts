@@ -17,6 +17,7 @@ import type { RouteContext } from './routes/context.ts';
 import { registerPolicyRoutes } from './routes/policy.ts';
 import { registerStatusRoutes } from './routes/status.ts';
 import { registerVerdictRoutes } from './routes/verdicts.ts';
+import { registerDecisionRoutes } from './routes/decisions.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
 import type { GatewayServices } from './services.ts';
 import { WebhookDispatcher } from './webhooks.ts';
@@ -123,6 +124,7 @@ export async function buildApiApp(config: ApiServerOptions): Promise<{ app: Fast
   const stream = new LiveStream(config.services, options.stream, metrics, logger);
   registerBlockRoutes(app, context);
   registerVerdictRoutes(app, context);
+  registerDecisionRoutes(app, context);
   registerStatusRoutes(app, context);
   registerPolicyRoutes(app, context);
   stream.register(app, options.readsNeedToken);

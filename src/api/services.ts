@@ -16,6 +16,7 @@ import type { BlockEvidence, BlockOrigin, BlockRecord } from '../enforce/block.t
 export interface GatewayServices {
   readonly blocks: BlockService;
   readonly verdicts: VerdictService;
+  readonly decisions: DecisionService;
   readonly sources: SourceService;
   stats(): Promise<GatewayStats>;
   health(): Promise<HealthReport>;
@@ -152,6 +153,19 @@ export interface Decision {
   evidence?: BlockEvidence;
   /** For `unblock`: the grace period during which the policy will not block the target again. */
   graceMs?: number;
+}
+
+export interface DecisionListQuery extends PageQuery {
+  /** Address or CIDR, normalised: matches decisions whose target overlaps it. */
+  target?: string;
+  action?: DecisionAction;
+  /** Only decisions with `atMs >= sinceMs`. */
+  sinceMs?: number;
+}
+
+export interface DecisionService {
+  /** Decisions still held in the bounded buffer that match every filter, newest first. */
+  list(query: DecisionListQuery): Promise<Page<Decision>>;
 }
 
 /** A safety guard of the policy or enforcer that stopped something (block-rate cap, set full, …). */

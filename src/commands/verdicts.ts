@@ -1,5 +1,4 @@
-import { cliUsage } from '../errors/api.ts';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, PAGE_OPTIONS, createClient, formatTable, formatTimestamp, integerOption, parseCommandArgs } from '../api/cli-common.ts';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, PAGE_OPTIONS, formatTable, formatTimestamp, integerOption, runClientCommand } from '../api/cli-common.ts';
 
 export const summary = 'List recent verdicts of a running gateway, newest first';
 
@@ -21,14 +20,7 @@ const OPTIONS = {
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('verdicts', { args: argv, options: OPTIONS, allowPositionals: true });
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
-  if (positionals.length > 0) throw cliUsage('verdicts', `Unexpected arguments: ${positionals.join(' ')}`);
-  const client = createClient(values);
-  try {
+  return runClientCommand('verdicts', argv, OPTIONS, HELP, async (values, client) => {
     const page = await client.listVerdicts({
       source: values.source,
       label: values.label,
@@ -51,7 +43,5 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(formatTable(['SCORED', 'SOURCE', 'DESTINATION', 'PROTO', 'P(ATTACK)', 'LABEL'], rows));
     process.stdout.write(`${page.items.length} of ${page.total} verdicts\n`);
     return 0;
-  } finally {
-    await client.close();
-  }
+  });
 }

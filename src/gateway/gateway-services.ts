@@ -7,7 +7,9 @@ import type { Enforcer } from '../enforce/enforcer.ts';
 import type { UnblockEvent } from '../enforce/enforcer-types.ts';
 import type { MemoryGatewayServices } from '../api/memory-services.ts';
 import { parseTarget, targetContains } from '../api/address.ts';
+import { DecisionLog } from '../api/decision-log.ts';
 import type {
+  DecisionService,
   BlockEntry,
   BlockListQuery,
   BlockService,
@@ -46,6 +48,7 @@ export interface GatewayServicesDependencies {
 export class EnforcedGatewayServices implements GatewayServices {
   readonly blocks: BlockService;
   readonly verdicts: VerdictService;
+  readonly decisions: DecisionService;
   readonly sources: SourceService;
   readonly metrics: Registry;
   readonly events: EventEmitter<GatewayEventMap>;
@@ -58,6 +61,7 @@ export class EnforcedGatewayServices implements GatewayServices {
   readonly #ended: BlockEntry[] = [];
   readonly #graceUntil = new Map<string, number>();
   readonly #decisionsBySource = new Map<string, Decision[]>();
+  readonly #decisionLog = new DecisionLog(1_000);
 
   constructor(dependencies: GatewayServicesDependencies) {
     this.#dependencies = dependencies;
@@ -66,6 +70,7 @@ export class EnforcedGatewayServices implements GatewayServices {
     this.metrics = this.#memory.metrics;
     this.events = this.#memory.events;
     this.verdicts = this.#memory.verdicts;
+    this.decisions = { list: async (query) => this.#decisionLog.list(query) };
     this.sources = { describe: (address) => this.#describe(address) };
     this.blocks = {
       list: async (query) => this.#list(query),
@@ -266,6 +271,7 @@ export class EnforcedGatewayServices implements GatewayServices {
     }
     list.push(decision);
     if (list.length > 50) list.shift();
+    this.#decisionLog.add(decision);
     this.events.emit('decision', decision);
   }
 }

@@ -94,6 +94,15 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard on a synthetic feed', () => {
     expect(await page.$('#blocks tr[data-target="192.0.2.66"]')).toBeNull();
     expect(await page.isVisible('#blocks tr[data-target="192.0.2.67"]')).toBe(true);
 
+    // A page opened later shows the decisions made before it, from GET /decisions.
+    const later = await context.newPage();
+    await later.goto(server.url);
+    await waitFor('earlier decisions on a new page', async () => {
+      const text = (await later.textContent('#decisions')) ?? '';
+      return text.includes('unblock 192.0.2.66') && text.includes('block 2001:db8::66');
+    });
+    await later.close();
+
     await waitFor('one more traffic sample', async () => (await samplesOf('#traffic-chart')) >= 6, 10_000);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });

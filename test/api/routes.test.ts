@@ -167,6 +167,9 @@ describe('API bad input', () => {
     { name: 'verdict label unknown', method: 'GET', url: '/verdicts?label=evil', field: "query parameter 'label'", allowed: 'attack, benign' },
     { name: 'verdict source invalid', method: 'GET', url: '/verdicts?source=300.1.1.1', field: "query parameter 'source'", allowed: 'dotted-quad' },
     { name: 'verdict since invalid', method: 'GET', url: '/verdicts?since=yesterday', field: "query parameter 'since'", allowed: 'RFC 3339' },
+    { name: 'decision action unknown', method: 'GET', url: '/decisions?action=ban', field: "query parameter 'action'", allowed: 'block, unblock, expire, skip' },
+    { name: 'decision target invalid', method: 'GET', url: '/decisions?target=192.0.2.0%2F33', field: "query parameter 'target'", allowed: 'CIDR' },
+    { name: 'decision since invalid', method: 'GET', url: '/decisions?since=later', field: "query parameter 'since'", allowed: 'RFC 3339' },
     { name: 'source path is a prefix', method: 'GET', url: '/sources/192.0.2.0%2F24', field: "path parameter 'address'", allowed: 'dotted-quad' },
     { name: 'stats takes no query', method: 'GET', url: '/stats?verbose=1', field: "query parameter 'verbose'", allowed: 'takes no fields' },
   ];
@@ -314,6 +317,26 @@ describe('API verdicts, sources and status', () => {
     expect(page.items.map((verdict: { flowRecordId: number }) => verdict.flowRecordId)).toEqual([13, 12]);
   });
 
+  it('lists decisions of every source, including skipped would-blocks, and filters them', async () => {
+    await addBlock('192.0.2.7');
+    await app.inject({ method: 'DELETE', url: '/blocks/192.0.2.7', headers: AUTH });
+    await addBlock('2001:db8::/64');
+    expect(services.blockAutomatically({ target: '203.0.113.9', durationMs: 60_000, reason: '10 of 10 flows judged attack' })).toBeUndefined();
+
+    const list = async (query: string) => (await app.inject(`/decisions?${query}`)).json();
+    const all = await list('');
+    expect(all.items.map((decision: { action: string; target: string }) => `${decision.action} ${decision.target}`)).toEqual([
+      'skip 203.0.113.9',
+      'block 2001:db8::/64',
+      'unblock 192.0.2.7',
+      'block 192.0.2.7',
+    ]);
+    expect((await list('action=skip')).items[0]).toMatchObject({ target: '203.0.113.9', origin: 'auto', actor: 'policy' });
+    expect((await list('target=192.0.2.0%2F24')).total).toBe(2);
+    expect((await list('target=2001:db8::1')).total).toBe(1);
+    expect((await list('since=1h&limit=1&offset=1')).items[0]).toMatchObject({ action: 'block', target: '2001:db8::/64' });
+  });
+
   it('describes a source and 404s an unknown one', async () => {
     services.recordFlow({
       flowRecordId: 7, flowId: 'f', srcAddr: '192.0.2.66', srcPort: 1, dstAddr: '198.51.100.10', dstPort: 80, protocol: 6,
@@ -384,7 +407,7 @@ describe('API verdicts, sources and status', () => {
 
   it('publishes an OpenAPI document with every route and schema', async () => {
     const document = (await app.inject('/openapi.json')).json();
-    expect(Object.keys(document.paths).sort()).toEqual(['/blocks', '/blocks/{address}', '/events', '/health', '/metrics', '/policy', '/policy/guards/reset', '/sources/{address}', '/stats', '/verdicts']);
+    expect(Object.keys(document.paths).sort()).toEqual(['/blocks', '/blocks/{address}', '/decisions', '/events', '/health', '/metrics', '/policy', '/policy/guards/reset', '/sources/{address}', '/stats', '/verdicts']);
     expect(document.paths['/blocks'].post.security).toEqual([{ bearerAuth: [] }]);
     expect(document.paths['/blocks'].post.requestBody.content['application/json'].schema.additionalProperties).toBe(false);
     expect(document.paths['/blocks'].get.responses['200']).toBeDefined();

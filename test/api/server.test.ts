@@ -232,6 +232,18 @@ describe('API on a listening server', () => {
       expect(output.join('')).toMatch(/health\s+ok/);
       expect(output.join('')).toMatch(/attack verdicts\s+\d+/);
     });
+
+    it('lists decisions and rejects an unknown action by name', async () => {
+      captureOutput();
+      expect(await main(['blocks', 'add', '192.0.2.124', '--duration', '15m', '--reason', 'cli decision test', '--url', server.url, '--token', TOKEN])).toBe(0);
+      output.length = 0;
+      expect(await main(['decisions', '--target', '192.0.2.124', '--url', server.url])).toBe(0);
+      expect(output.join('')).toMatch(/block\s+192\.0\.2\.124\s+15m\s+manual\/\S+\s+cli decision test/);
+      expect(output.join('')).toContain('1 of 1 decisions');
+      output.length = 0;
+      expect(await main(['decisions', '--action', 'ban', '--url', server.url])).toBe(2);
+      expect(output.join('')).toContain("query parameter 'action'");
+    });
   });
 });
 

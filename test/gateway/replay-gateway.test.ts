@@ -17,23 +17,36 @@ interface LabelSpan {
   label: string;
 }
 
+interface ReplayGateway {
+  gateway: Gateway;
+  stateDirectory: string;
+  /** Settles when the capture has been replayed once. */
+  passEnded: Promise<void>;
+}
+
+/** Starts a gateway with the memory backend that replays the bundled capture once at full speed. */
+async function startReplayGateway(settings: Record<string, unknown> = {}): Promise<ReplayGateway> {
+  const stateDirectory = await mkdtemp(join(tmpdir(), 'fg-gateway-'));
+  const config = resolveConfig({ ...settings, stateDirectory, api: { port: 0, token: TOKEN }, enforcement: { monitor: false }, scorer: { modelPath: MODEL } });
+  let ended!: () => void;
+  const passEnded = new Promise<void>((resolve) => (ended = resolve));
+  const gateway = new Gateway({
+    config,
+    logger: silentLogger(),
+    memoryBackend: true,
+    source: { kind: 'replay', file: SAMPLE, pace: 'full', loop: false, onPassEnd: () => ended() },
+  });
+  await gateway.start();
+  return { gateway, stateDirectory, passEnded };
+}
+
 describe.skipIf(!existsSync(MODEL) || !existsSync(SAMPLE))('gateway on the bundled lab capture', () => {
   let gateway: Gateway;
   let stateDirectory: string;
   let passEnded: Promise<void>;
 
   beforeAll(async () => {
-    stateDirectory = await mkdtemp(join(tmpdir(), 'fg-gateway-'));
-    const config = resolveConfig({ stateDirectory, api: { port: 0, token: TOKEN }, enforcement: { monitor: false }, scorer: { modelPath: MODEL } });
-    let ended!: () => void;
-    passEnded = new Promise((resolve) => (ended = resolve));
-    gateway = new Gateway({
-      config,
-      logger: silentLogger(),
-      memoryBackend: true,
-      source: { kind: 'replay', file: SAMPLE, pace: 'full', loop: false, onPassEnd: () => ended() },
-    });
-    await gateway.start();
+    ({ gateway, stateDirectory, passEnded } = await startReplayGateway());
   });
 
   afterAll(async () => {
@@ -91,5 +104,37 @@ describe.skipIf(!existsSync(MODEL) || !existsSync(SAMPLE))('gateway on the bundl
     const health = (await (await fetch(`${gateway.apiUrl}/health`)).json()) as { status: string; reasons: string[] };
     expect(health.reasons).toEqual([]);
     expect(health.status).toBe('ok');
+  });
+});
+
+describe.skipIf(!existsSync(MODEL) || !existsSync(SAMPLE))('gateway on the bundled lab capture in dry-run', () => {
+  let gateway: Gateway;
+  let stateDirectory: string;
+  let passEnded: Promise<void>;
+
+  beforeAll(async () => {
+    ({ gateway, stateDirectory, passEnded } = await startReplayGateway({ dryRun: true }));
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await rm(stateDirectory, { recursive: true, force: true });
+  });
+
+  it('lists what it would have blocked under GET /decisions and blocks nothing', async () => {
+    await passEnded;
+    await gateway.detection.scorer.drain();
+    const labels = JSON.parse(await readFile(join(REPO_ROOT, 'demo', 'sample.labels.json'), 'utf8')) as { spans: LabelSpan[] };
+    const attackers = labels.spans.filter((span) => span.label !== 'BENIGN').map((span) => span.source);
+
+    const blocks = (await (await fetch(`${gateway.apiUrl}/blocks?state=active`)).json()) as { total: number };
+    expect(blocks.total).toBe(0);
+    const response = await fetch(`${gateway.apiUrl}/decisions?action=skip`);
+    expect(response.status).toBe(200);
+    const page = (await response.json()) as { items: Array<{ target: string; reason: string; evidence?: { attackRatio: number } }> };
+    expect(page.items.map((item) => item.target)).toEqual(expect.arrayContaining(attackers));
+    const decision = page.items.find((item) => item.target === attackers[0])!;
+    expect(decision.reason).toMatch(/^would block \(dry-run\)/);
+    expect(decision.evidence?.attackRatio).toBeGreaterThan(0);
   });
 });

@@ -184,13 +184,17 @@ function renderVerdicts() {
   $('verdicts-note').textContent = state.verdictsSkipped > 0 ? `(sampled: ${formatCount(state.verdictsSkipped)} not shown in the last second)` : '';
 }
 
-function addDecision(decision) {
+function decisionItem(decision) {
   const item = document.createElement('li');
   item.className = decision.action;
   const detail = decision.action === 'block' ? ` for ${formatRemaining(decision.durationMs)}` : '';
   item.textContent = `${formatTime(decision.atMs)} ${decision.action} ${decision.target}${detail} (${decision.origin}, ${decision.actor}): ${decision.reason}`;
+  return item;
+}
+
+function addDecision(decision) {
   const list = $('decisions');
-  list.prepend(item);
+  list.prepend(decisionItem(decision));
   while (list.children.length > MAX_DECISION_ROWS) list.lastElementChild.remove();
 }
 
@@ -273,7 +277,14 @@ $('token-form').addEventListener('submit', (event) => {
 });
 
 async function refreshAll() {
-  await Promise.allSettled([refreshHealth(), refreshStats(), refreshBlocks(), loadRecentVerdicts()]);
+  await Promise.allSettled([refreshHealth(), refreshStats(), refreshBlocks(), loadRecentVerdicts(), loadRecentDecisions()]);
+}
+
+/** Shows the decisions made before the page opened. The live stream adds later ones on top. */
+async function loadRecentDecisions() {
+  const { response, body } = await getJson(`/decisions?limit=${MAX_DECISION_ROWS}`);
+  if (!response.ok) return;
+  $('decisions').replaceChildren(...body.items.map(decisionItem));
 }
 
 async function loadRecentVerdicts() {
