@@ -17,6 +17,7 @@ export const MODEL_ERRORS = {
   OPTIONS_INVALID: { code: 'FG_ERR_MODEL_OPTIONS_INVALID', statusCode: 400, summary: 'Scorer or policy options do not match their schema.' },
   REPLAY_ARGUMENT: { code: 'FG_ERR_MODEL_REPLAY_ARGUMENT', statusCode: 400, summary: 'flowguard replay was called with invalid arguments or configuration.' },
   POLICY_STATE_INVALID: { code: 'FG_ERR_MODEL_POLICY_STATE_INVALID', statusCode: 500, summary: 'Saved policy state could not be read back.' },
+  HISTORIES_INVALID: { code: 'FG_ERR_MODEL_HISTORIES_INVALID', statusCode: 500, summary: "Saved source histories of the scorer could not be read back." },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ModelErrorKey = keyof typeof MODEL_ERRORS;

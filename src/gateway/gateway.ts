@@ -1,10 +1,11 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { LivePacketSource } from '../capture/live-source.ts';
 import { Enforcer } from '../enforce/enforcer.ts';
 import { Policy } from '../enforce/policy.ts';
 import { Scorer } from '../infer/scorer.ts';
+import { readHistoryFile, writeHistoryFile, type SavedHistories } from '../infer/history-file.ts';
 import { MemoryGatewayServices } from '../api/memory-services.ts';
 import { ApiServer } from '../api/server.ts';
 import type { PolicyStatus } from '../api/services.ts';
@@ -38,6 +39,11 @@ export interface GatewayOptions {
 
 const POLICY_STATE_FILE = 'policy-state.json';
 const POLICY_STATE_SAVE_INTERVAL_MS = 60_000;
+const HISTORY_FILE = 'source-histories.bin';
+/** Source groups whose flow histories are saved at stop: at most 79 × 4 bytes × window length each. */
+const HISTORY_MAX_SOURCES = 20_000;
+/** Age beyond which saved histories describe traffic long gone, so a later start begins empty. */
+const HISTORY_MAX_AGE_MS = 10 * 60_000;
 
 /**
  * The whole gateway: capture → flows → scoring → policy → enforcement, plus the API. Components
@@ -55,6 +61,7 @@ export class Gateway {
   readonly #supervisor: Supervisor;
   readonly #logger: Logger;
   readonly #stateFile: string;
+  readonly #historyFile: string;
   #summaryTimer: NodeJS.Timeout | undefined;
   #stateTimer: NodeJS.Timeout | undefined;
   #capturePackets = 0;
@@ -66,6 +73,7 @@ export class Gateway {
     this.config = config;
     this.#logger = logger;
     this.#stateFile = join(config.stateDirectory, POLICY_STATE_FILE);
+    this.#historyFile = join(config.stateDirectory, HISTORY_FILE);
     const own = ownAddresses();
 
     this.enforcer = new Enforcer(
@@ -146,6 +154,7 @@ export class Gateway {
   async start(): Promise<void> {
     await mkdir(this.config.stateDirectory, { recursive: true });
     await this.#restorePolicyState();
+    await this.#restoreHistories();
     await this.#supervisor.start();
     this.#summaryTimer = setInterval(() => this.#logSummary(), this.config.logging.summaryIntervalMs);
     this.#summaryTimer.unref();
@@ -167,6 +176,7 @@ export class Gateway {
     clearInterval(this.#stateTimer);
     await this.#supervisor.stop();
     await this.#savePolicyState();
+    await this.#saveHistories();
     this.#logSummary();
     this.#logger.info('gateway stopped');
   }
@@ -265,6 +275,42 @@ export class Gateway {
     } catch (err) {
       // A damaged history must not keep the gateway from protecting: start with an empty one.
       this.#logger.error({ err, file: this.#stateFile }, 'policy history unreadable; starting with an empty history');
+    }
+  }
+
+  /**
+   * Hands the flow histories saved at the last stop to the scorer, so a restart does not judge
+   * every source's next flow as its first. The file is removed once read: a crash later must
+   * not bring back histories older than the traffic since.
+   */
+  async #restoreHistories(): Promise<void> {
+    let saved: SavedHistories;
+    try {
+      saved = await readHistoryFile(this.#historyFile);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      // Lost histories cost only context: the gateway starts as it would on a new host.
+      this.#logger.error({ err, file: this.#historyFile }, 'source histories unreadable; starting with empty histories');
+      await rm(this.#historyFile, { force: true });
+      return;
+    }
+    await rm(this.#historyFile, { force: true });
+    const ageMs = Date.now() - saved.savedAtMs;
+    if (ageMs > HISTORY_MAX_AGE_MS) {
+      this.#logger.info({ file: this.#historyFile, ageMs }, 'source histories too old to restore');
+      return;
+    }
+    this.detection.scorer.restoreHistories(saved.snapshot);
+  }
+
+  async #saveHistories(): Promise<void> {
+    const snapshot = this.detection.scorer.exportHistories(HISTORY_MAX_SOURCES);
+    if (snapshot === undefined || snapshot.groups.length === 0) return;
+    try {
+      await writeHistoryFile(this.#historyFile, snapshot, Date.now());
+      this.#logger.info({ file: this.#historyFile, sources: snapshot.groups.length }, 'source histories saved');
+    } catch (err) {
+      this.#logger.error({ err, file: this.#historyFile }, 'saving the source histories failed');
     }
   }
 

@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import type { FlowMeterMode, FlowRecord } from '../flows/flow-record.ts';
 import { ModelError } from '../errors/model.ts';
 import { loadModelCard, type LoadedModelCard, type ModelCard } from './model-card.ts';
-import { WindowBuilder } from './window-builder.ts';
+import { WindowBuilder, type HistorySnapshot } from './window-builder.ts';
 import { VerdictRing } from './verdict-ring.ts';
 import { VerdictLog } from './verdict-log.ts';
 import { parseOptions } from './parse-options.ts';
@@ -84,6 +84,8 @@ export class Scorer extends Component {
   #worker: Worker | undefined;
   #loaded: LoadedModelCard | undefined;
   #builder: WindowBuilder | undefined;
+  /** Histories handed over before the model loaded; restored when the window builder exists. */
+  #pendingHistories: HistorySnapshot | undefined;
   #generation = 0;
   #loadWaiters = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
 
@@ -204,6 +206,26 @@ export class Scorer extends Component {
   }
 
   /**
+   * Restores per-source flow histories saved by exportHistories (before a restart), so a
+   * source's next flows are judged with the flows it sent before. Called before start, the
+   * snapshot waits until the model has loaded.
+   */
+  restoreHistories(snapshot: HistorySnapshot): void {
+    if (this.#builder === undefined) this.#pendingHistories = snapshot;
+    else this.#importHistories(snapshot);
+  }
+
+  /** Copies the flow histories of the `maxSources` most recently seen source groups. */
+  exportHistories(maxSources: number): HistorySnapshot | undefined {
+    return this.#builder?.exportHistories(maxSources);
+  }
+
+  #importHistories(snapshot: HistorySnapshot): void {
+    const sources = this.#builder!.importHistories(snapshot);
+    this.#logger.info({ sources }, 'source histories restored');
+  }
+
+  /**
    * Switches windows built from now on to the prepared model's layout. Windows already built
    * go ahead of the switch, so the worker scores them with the model they were built for.
    */
@@ -213,6 +235,8 @@ export class Scorer extends Component {
     this.#loaded = loaded;
     if (this.#builder === undefined) {
       this.#builder = new WindowBuilder(loaded.card, { windowLength: this.options.windowLength, maxSources: this.options.maxSources });
+      if (this.#pendingHistories !== undefined) this.#importHistories(this.#pendingHistories);
+      this.#pendingHistories = undefined;
     } else {
       this.#builder.setCard(loaded.card);
     }

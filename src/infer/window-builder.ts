@@ -14,6 +14,20 @@ export interface WindowBuilderOptions {
   maxSources: number;
 }
 
+/** Values stored per flow in a history snapshot: the 78 features, then the protocol number. */
+export const HISTORY_ROW_LENGTH = RAW_ROW_LENGTH;
+
+/** The stored flows of the most recently seen source groups, kept across a restart. */
+export interface HistorySnapshot {
+  windowLength: number;
+  /** Source groups, most recently seen first. */
+  groups: string[];
+  /** Rows stored for each group, in `groups` order. */
+  counts: number[];
+  /** Rows of every group in turn, each group's oldest first, HISTORY_ROW_LENGTH values per row. */
+  rows: Float32Array;
+}
+
 /** Outcome of appending one flow: its window was written, or the flow was rejected. */
 export type AppendResult = 'ok' | 'non-finite';
 
@@ -102,7 +116,14 @@ export class WindowBuilder {
       if (!Number.isFinite(row[projection[i]])) return 'non-finite';
     }
 
-    const key = this.groupOf(record.srcAddr);
+    const history = this.#store(this.groupOf(record.srcAddr), row);
+    this.#writeWindow(history, target, offset);
+    return 'ok';
+  }
+
+  /** Appends one raw row to the history of `key`, creating the history when there is none. */
+  #store(key: string, row: Float32Array): SourceHistory {
+    const projection = this.#projection;
     let history = this.#histories.get(key);
     if (history === undefined) {
       history = { raw: new Float32Array(RAW_ROW_LENGTH), projected: new Float32Array(this.#featureCount), generation: this.#generation, count: 0, next: 0 };
@@ -120,9 +141,68 @@ export class WindowBuilder {
     for (let f = 0; f < features; f++) projected[base + f] = row[projection[f]];
     history.next = (slot + 1) % this.windowLength;
     if (history.count < this.windowLength) history.count++;
+    return history;
+  }
 
-    this.#writeWindow(history, target, offset);
-    return 'ok';
+  /** Copies the histories of the `maxSources` most recently seen groups, each oldest row first. */
+  exportHistories(maxSources: number): HistorySnapshot {
+    const groups: string[] = [];
+    const counts: number[] = [];
+    const selected: Float32Array[] = [];
+    for (const [key, history] of this.#histories.entries()) {
+      if (groups.length >= maxSources) break;
+      const rows = this.#rowsOf(history);
+      groups.push(key);
+      counts.push(rows.length);
+      selected.push(...rows);
+    }
+    const rows = new Float32Array(selected.length * RAW_ROW_LENGTH);
+    selected.forEach((row, index) => rows.set(row, index * RAW_ROW_LENGTH));
+    return { windowLength: this.windowLength, groups, counts, rows };
+  }
+
+  /**
+   * Restores histories saved by exportHistories, least recently seen group first so the LRU
+   * order survives. A group that already has a history keeps the rows stored since, after the
+   * restored ones. Rows with a non-finite model input are skipped, as `append` does. Returns the
+   * number of groups restored.
+   */
+  importHistories(snapshot: HistorySnapshot): number {
+    const starts: number[] = [];
+    let offset = 0;
+    for (const count of snapshot.counts) {
+      starts.push(offset);
+      offset += count * RAW_ROW_LENGTH;
+    }
+    if (offset !== snapshot.rows.length || snapshot.counts.length !== snapshot.groups.length) {
+      throw new RangeError(`invalid history snapshot: ${snapshot.rows.length} values for ${snapshot.groups.length} groups, expected ${offset}`);
+    }
+    const projection = this.#projection;
+    for (let g = snapshot.groups.length - 1; g >= 0; g--) {
+      const key = snapshot.groups[g];
+      const newer = this.#histories.peek(key);
+      this.#histories.delete(key);
+      for (let r = 0; r < snapshot.counts[g]; r++) {
+        const base = starts[g] + r * RAW_ROW_LENGTH;
+        const row = snapshot.rows.subarray(base, base + RAW_ROW_LENGTH);
+        if (projection.every((slot) => Number.isFinite(row[slot]))) this.#store(key, row);
+      }
+      if (newer !== undefined) {
+        for (const row of this.#rowsOf(newer)) this.#store(key, row);
+      }
+    }
+    return snapshot.groups.length;
+  }
+
+  /** Raw rows of one history, oldest first. */
+  #rowsOf(history: SourceHistory): Float32Array[] {
+    const oldest = history.count === this.windowLength ? history.next : 0;
+    const rows: Float32Array[] = [];
+    for (let r = 0; r < history.count; r++) {
+      const base = ((oldest + r) % this.windowLength) * RAW_ROW_LENGTH;
+      rows.push(history.raw.slice(base, base + RAW_ROW_LENGTH));
+    }
+    return rows;
   }
 
   #capacityOf(history: SourceHistory): number {

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/gateway/config.ts';
 import { Gateway } from '../../src/gateway/gateway.ts';
 import { silentLogger } from '../../src/log.ts';
+import { readHistoryFile, writeHistoryFile } from '../../src/infer/history-file.ts';
 import { REPO_ROOT } from '../helpers/shared-data.ts';
 
 const MODEL = join(REPO_ROOT, 'models', 'flowguard-default.onnx');
@@ -136,5 +137,63 @@ describe.skipIf(!existsSync(MODEL) || !existsSync(SAMPLE))('gateway on the bundl
     const decision = page.items.find((item) => item.target === attackers[0])!;
     expect(decision.reason).toMatch(/^would block \(dry-run\)/);
     expect(decision.evidence?.attackRatio).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(!existsSync(MODEL) || !existsSync(SAMPLE))('gateway source histories across a restart', () => {
+  let first: ReplayGateway;
+  let emptyCapture: string;
+
+  beforeAll(async () => {
+    first = await startReplayGateway();
+    await first.passEnded;
+    await first.gateway.detection.scorer.drain();
+    await first.gateway.stop();
+    // A capture with no packet, so the restarted gateway's sources come only from the saved file.
+    emptyCapture = join(first.stateDirectory, 'empty.pcap');
+    const header = Buffer.alloc(24);
+    header.writeUInt32LE(0xa1b2c3d4, 0);
+    header.writeUInt16LE(2, 4);
+    header.writeUInt16LE(4, 6);
+    header.writeUInt32LE(65_535, 16);
+    header.writeUInt32LE(1, 20);
+    await writeFile(emptyCapture, header);
+  });
+
+  afterAll(async () => {
+    await rm(first.stateDirectory, { recursive: true, force: true });
+  });
+
+  async function restart(): Promise<Gateway> {
+    const config = resolveConfig({ stateDirectory: first.stateDirectory, api: { port: 0, token: TOKEN }, enforcement: { monitor: false }, scorer: { modelPath: MODEL } });
+    const gateway = new Gateway({ config, logger: silentLogger(), memoryBackend: true, source: { kind: 'replay', file: emptyCapture, pace: 'full', loop: false } });
+    await gateway.start();
+    return gateway;
+  }
+
+  it('saves the histories at stop and restores them at the next start', async () => {
+    const file = join(first.stateDirectory, 'source-histories.bin');
+    const saved = await readHistoryFile(file);
+    expect(saved.snapshot.groups.length).toBeGreaterThan(5);
+    const gateway = await restart();
+    try {
+      expect(gateway.detection.scorer.stats().sources).toBe(saved.snapshot.groups.length);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('starts empty when the saved histories are too old', async () => {
+    const file = join(first.stateDirectory, 'source-histories.bin');
+    const saved = await readHistoryFile(file);
+    await writeHistoryFile(file, saved.snapshot, Date.now() - 3_600_000);
+    const gateway = await restart();
+    try {
+      expect(gateway.detection.scorer.stats().sources).toBe(0);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      await gateway.stop();
+    }
   });
 });

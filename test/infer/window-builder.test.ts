@@ -136,3 +136,48 @@ describe('window builder', () => {
     expect(batch[builder.windowSize * 2 - 3]).toBe(1);
   });
 });
+
+describe('window builder histories across a restart', () => {
+  const durations = (window: number[]) => window.filter((_, i) => i % 3 === 0);
+
+  it('restores full and partial histories in order', () => {
+    const before = new WindowBuilder(card, { windowLength: 4, maxSources: 10 });
+    for (let duration = 1; duration <= 6; duration++) windowOf(before, flow('192.0.2.1', duration));
+    windowOf(before, flow('192.0.2.2', 40));
+    windowOf(before, flow('192.0.2.2', 41));
+
+    const after = new WindowBuilder(card, { windowLength: 4, maxSources: 10 });
+    expect(after.importHistories(before.exportHistories(100))).toBe(2);
+    expect(durations(windowOf(after, flow('192.0.2.1', 7)))).toEqual([4, 5, 6, 7]);
+    expect(durations(windowOf(after, flow('192.0.2.2', 42)))).toEqual([-1, 40, 41, 42]);
+    expect(durations(windowOf(after, flow('192.0.2.3', 1)))).toEqual([-1, -1, -1, 1]);
+  });
+
+  it('exports the most recently seen sources first and keeps that order', () => {
+    const before = new WindowBuilder(card, { windowLength: 4, maxSources: 10 });
+    for (const address of ['192.0.2.1', '192.0.2.2', '192.0.2.3']) windowOf(before, flow(address, 1));
+    const snapshot = before.exportHistories(2);
+    expect(snapshot.groups).toEqual(['192.0.2.3', '192.0.2.2']);
+    expect(snapshot.counts).toEqual([1, 1]);
+
+    const after = new WindowBuilder(card, { windowLength: 4, maxSources: 2 });
+    after.importHistories(snapshot);
+    expect(after.exportHistories(10).groups).toEqual(['192.0.2.3', '192.0.2.2']);
+  });
+
+  it('puts restored rows before rows stored since', () => {
+    const before = new WindowBuilder(card, { windowLength: 4, maxSources: 10 });
+    windowOf(before, flow('192.0.2.1', 1));
+    windowOf(before, flow('192.0.2.1', 2));
+    const after = new WindowBuilder(card, { windowLength: 4, maxSources: 10 });
+    windowOf(after, flow('192.0.2.1', 3));
+    after.importHistories(before.exportHistories(10));
+    expect(durations(windowOf(after, flow('192.0.2.1', 4)))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('rejects a snapshot whose rows do not match its counts', () => {
+    const after = new WindowBuilder(card, { windowLength: 4, maxSources: 10 });
+    const rows = new Float32Array(79);
+    expect(() => after.importHistories({ windowLength: 4, groups: ['192.0.2.1'], counts: [2], rows })).toThrow(/invalid history snapshot: 79 values for 1 groups, expected 158/);
+  });
+});
