@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { configInvalidError } from '../errors/config.ts';
 import { loadConfigFile } from '../gateway/config.ts';
-import { checkDeployment } from '../gateway/deployment-check.ts';
+import { checkDeployment, detectionDelayWarnings } from '../gateway/deployment-check.ts';
 
 export const summary = 'Validate a gateway config file and report every problem at once';
 
@@ -35,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const file = positionals[0];
   const config = await loadConfigFile(file);
+  for (const warning of detectionDelayWarnings(config)) process.stderr.write(`flowguard check-config: warning: ${warning.path}: ${warning.message}\n`);
   if (!values['no-host-checks']) {
     const { problems, warnings } = await checkDeployment(config, { interfaces: true });
     if (problems.length > 0) throw configInvalidError(file, problems);

@@ -48,3 +48,28 @@ export function flowSettingsDifferences(card: ModelCard, config: Readonly<Gatewa
   const running = resolveFlowMeterOptions(structuredClone(config.flows)) as unknown as Record<string, unknown>;
   return Object.keys(running).filter((key) => key in trained && JSON.stringify(running[key]) !== JSON.stringify(trained[key]));
 }
+
+/** Export delay above which a flood is judged too late for a gateway (the lab blocks floods within 3 s). */
+const SLOW_EXPORT_MS = 10_000;
+
+/**
+ * Lists the flow meter timeouts that hold floods back from scoring, with the example config's
+ * value for each. A flow is scored only once it is exported, so with CICFlowMeter's 120 s
+ * timeouts a UDP flood waits 120 s and an ICMP echo flood waits until it stops.
+ */
+export function detectionDelayWarnings(config: Readonly<GatewayConfig>): ConfigProblem[] {
+  const flows = resolveFlowMeterOptions(structuredClone(config.flows));
+  const warnings: ConfigProblem[] = [];
+  const check = (path: string, valueMs: number | null, effect: string, suggestedMs: number) => {
+    if (valueMs !== null && valueMs <= SLOW_EXPORT_MS) return;
+    const valueText = valueMs === null ? 'null (no active timeout)' : `${valueMs} ms`;
+    warnings.push({ path: `flows.${path}`, message: `is ${valueText}: ${effect}. Set ${suggestedMs}, as the example config does, to score them within about ${suggestedMs / 1000} s` });
+  };
+  check('idleTimeoutMs.udp', flows.idleTimeoutMs.udp, "a UDP flood's one-packet flows are scored only after that much silence each", 1_000);
+  check('idleTimeoutMs.icmp', flows.idleTimeoutMs.icmp, 'ICMP flows are scored only after that much silence', 1_000);
+  check('idleTimeoutMs.tcpOnePacket', flows.idleTimeoutMs.tcpOnePacket, "a SYN flood's unanswered SYNs are scored only after that long", 2_000);
+  if (flows.mode === 'corrected') {
+    check('activeTimeoutMs', flows.activeTimeoutMs, 'long flows such as an ICMP echo flood are scored only when they end', 2_000);
+  }
+  return warnings;
+}

@@ -15,7 +15,7 @@ import type { FlowRecord } from '../flows/flow-record.ts';
 import type { GatewayConfig } from './config.ts';
 import { resolveInstallPath } from './config.ts';
 import { Supervisor } from './supervisor.ts';
-import { flowSettingsDifferences } from './deployment-check.ts';
+import { detectionDelayWarnings, flowSettingsDifferences } from './deployment-check.ts';
 import { DetectionPipeline } from './detection.ts';
 import { EnforcedGatewayServices } from './gateway-services.ts';
 import { ReplaySource } from './replay-source.ts';
@@ -160,6 +160,9 @@ export class Gateway {
     this.#summaryTimer.unref();
     this.#stateTimer = setInterval(() => void this.#savePolicyState(), POLICY_STATE_SAVE_INTERVAL_MS);
     this.#stateTimer.unref();
+    for (const warning of detectionDelayWarnings(this.config)) {
+      this.#logger.warn({ key: warning.path }, `flow meter setting delays detection: ${warning.path} ${warning.message}`);
+    }
     const differing = flowSettingsDifferences(this.detection.scorer.card, this.config);
     if (differing.length > 0) {
       this.#logger.warn(

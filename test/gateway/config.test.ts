@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { isFlowguardError } from '../../src/errors/index.ts';
 import { loadConfigFile, parseConfigText, resolveConfig } from '../../src/gateway/config.ts';
-import { flowSettingsDifferences } from '../../src/gateway/deployment-check.ts';
+import { detectionDelayWarnings, flowSettingsDifferences } from '../../src/gateway/deployment-check.ts';
 import { resolveFlowMeterOptions } from '../../src/flows/options.ts';
 import { REPO_ROOT } from '../helpers/shared-data.ts';
 
@@ -131,5 +131,27 @@ describe('flow settings against the model card', () => {
 
   it('accepts a card without flow settings', () => {
     expect(flowSettingsDifferences(card(undefined), resolveConfig({ flows: { tcpLingerMs: 1000 } }))).toEqual([]);
+  });
+});
+
+describe('flow settings that delay detection', () => {
+  it('warns about CICFlowMeter\'s timeouts', () => {
+    const warnings = detectionDelayWarnings(resolveConfig({}));
+    expect(warnings.map((warning) => warning.path)).toEqual(['flows.idleTimeoutMs.udp', 'flows.idleTimeoutMs.icmp', 'flows.idleTimeoutMs.tcpOnePacket', 'flows.activeTimeoutMs']);
+    expect(warnings[0].message).toBe("is 120000 ms: a UDP flood's one-packet flows are scored only after that much silence each. Set 1000, as the example config does, to score them within about 1 s");
+  });
+
+  it('accepts the example config', async () => {
+    expect(detectionDelayWarnings(await loadConfigFile(EXAMPLE))).toEqual([]);
+  });
+
+  it('prints the warnings from check-config without host checks', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'fg-config-'));
+    const file = join(folder, 'slow.yaml');
+    await writeFile(file, 'flows:\n  idleTimeoutMs:\n    udp: 60000\n  activeTimeoutMs: 2000\n');
+    const result = await execa('node', [join(REPO_ROOT, 'bin', 'flowguard.js'), 'check-config', file, '--no-host-checks'], { reject: false });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain('warning: flows.idleTimeoutMs.udp: is 60000 ms');
+    expect(result.stderr).not.toContain('flows.activeTimeoutMs');
   });
 });
