@@ -92,7 +92,9 @@ export class Gateway {
     this.services = new EnforcedGatewayServices({
       memory: this.memory,
       enforcer: this.enforcer,
-      onManualUnblock: (target) => this.detection.policy.release(target),
+      // Flow times are wall-clock times here (live capture, and replay shifts each pass to now),
+      // so the grace period ends in the policy's clock when it ends for the API.
+      onManualUnblock: (target, graceMs) => this.detection.policy.release(target, { graceUntilMs: Date.now() + graceMs }),
       componentHealth: () => this.#componentProblems(),
       extraStats: () => ({
         queueDepths: { scorer: this.detection.scorer.stats().queuedWindows },

@@ -85,6 +85,19 @@ describe.skipIf(!existsSync(MODEL) || !existsSync(SAMPLE))('gateway on the bundl
     expect(again.status).toBe(404);
   });
 
+  it('holds the policy back for exactly the grace period of an unblock', async () => {
+    const attacker = '10.231.1.101';
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const added = await fetch(`${gateway.apiUrl}/blocks`, { method: 'POST', headers, body: JSON.stringify({ address: attacker, duration: '10m', reason: 'grace test' }) });
+    expect(added.status).toBe(201);
+    const before = Date.now();
+    const response = await fetch(`${gateway.apiUrl}/blocks/${attacker}?grace=1m`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(response.status).toBe(200);
+    const quietUntilMs = gateway.detection.policy.describeSource(attacker, Date.now())!.quietUntilMs;
+    expect(quietUntilMs).toBeGreaterThanOrEqual(before + 60_000);
+    expect(quietUntilMs).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+
   it('reports the policy mode and resets guards', async () => {
     const status = await fetch(`${gateway.apiUrl}/policy`);
     expect(status.status).toBe(200);
