@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { registerStatsMetrics } from '../api/stats-metrics.ts';
 import type { EventEmitter } from 'node:events';
 import { blockNotFound } from '../errors/api.ts';
 import type { BlockRecord, BlockRequest } from '../enforce/block.ts';
@@ -67,7 +68,10 @@ export class EnforcedGatewayServices implements GatewayServices {
     this.#dependencies = dependencies;
     this.#memory = dependencies.memory;
     this.#enforcer = dependencies.enforcer;
-    this.metrics = this.#memory.metrics;
+    // Its own registry: the memory store's mirrors the memory store's stats, which know no kernel
+    // block and no nft drop counter.
+    this.metrics = new Registry();
+    registerStatsMetrics(this.metrics, () => this.stats());
     this.events = this.#memory.events;
     this.verdicts = this.#memory.verdicts;
     this.decisions = { list: async (query) => this.#decisionLog.list(query) };

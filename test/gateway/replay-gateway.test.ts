@@ -72,6 +72,11 @@ describe.skipIf(!existsSync(MODEL) || !existsSync(SAMPLE))('gateway on the bundl
     const block = page.items.find((item) => item.target === attackers[0]);
     expect(block?.origin).toBe('auto');
     expect(block?.evidence?.attackRatio).toBeGreaterThanOrEqual(0.8);
+
+    const stats = (await (await fetch(`${gateway.apiUrl}/stats`)).json()) as { activeBlocks: number };
+    expect(stats.activeBlocks).toBe(targets.length);
+    const metrics = await (await fetch(`${gateway.apiUrl}/metrics`)).text();
+    expect(metrics).toContain(`flowguard_active_blocks ${targets.length}`);
   });
 
   it('unblocks by hand through the API', async () => {
