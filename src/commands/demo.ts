@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,8 +8,10 @@ import { createLogger } from '../log.ts';
 import { resolveConfig, resolveInstallPath, DEFAULT_MODEL_PATH } from '../gateway/config.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import { runUntilSignal } from '../gateway/run-until-signal.ts';
+import { isPcapMagic } from '../capture/pcap-format.ts';
+import { isPcapngMagic } from '../capture/pcapng-format.ts';
 
-export const summary = 'Replay the bundled lab capture through the whole pipeline with the dashboard (dry-run)';
+export const summary = 'Replay the bundled lab capture through the whole pipeline with the dashboard (blocks kept in memory, none in the kernel)';
 
 /** Lab capture shipped with flowguard: benign clients plus one real attack, a few MB. */
 export const DEMO_CAPTURE = 'demo/sample.pcap';
@@ -18,8 +20,8 @@ const HELP = `Usage: flowguard demo [--port N] [--capture FILE] [--once] [--pace
 
 Replays a capture recorded in flowguard's lab (benign clients and a real attack) through
 capture → flows → LSTM → policy at its recorded pace, with the API and the dashboard on
-http://127.0.0.1:PORT/ and enforcement in dry-run: decisions are recorded, nothing is blocked
-in the kernel. Nothing to configure; stop it with Ctrl-C.
+http://127.0.0.1:PORT/. The policy blocks as it would on a gateway, but blocks are kept in
+memory only: no nftables rule is added. Nothing to configure; stop it with Ctrl-C.
 
 Options:
       --port N         API and dashboard port (default 8780)
@@ -59,6 +61,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`flowguard demo: capture file '${capture}' not found; reinstall flowguard or pass --capture FILE\n`);
     return 2;
   }
+  const notCapture = await captureFormatProblem(capture);
+  if (notCapture !== undefined) {
+    process.stderr.write(`flowguard demo: capture file '${capture}' ${notCapture}; pass a pcap or pcapng file to --capture\n`);
+    return 2;
+  }
   const modelPath = resolveInstallPath(DEFAULT_MODEL_PATH);
   if (!existsSync(modelPath)) {
     process.stderr.write(`flowguard demo: model '${modelPath}' not found; reinstall flowguard or train one (npm run train)\n`);
@@ -84,7 +91,18 @@ export async function run(argv: string[]): Promise<number> {
       onPassEnd: values.once ? () => process.kill(process.pid, 'SIGTERM') : undefined,
     },
   });
-  await gateway.start();
+  try {
+    await gateway.start();
+  } catch (err) {
+    await gateway.stop().catch(() => undefined);
+    await rm(stateDirectory, { recursive: true, force: true });
+    if ((err as { code?: string }).code === 'FG_ERR_API_LISTEN_FAILED') {
+      process.stderr.write(`flowguard demo: cannot listen on 127.0.0.1 port ${port}, another process may use it; choose another port with --port (0 picks a free one)\n`);
+    } else {
+      process.stderr.write(`flowguard demo: could not start: ${(err as Error).message}\n`);
+    }
+    return 1;
+  }
   process.stdout.write(
     [
       '',
@@ -92,11 +110,30 @@ export async function run(argv: string[]): Promise<number> {
       `  dashboard:  ${gateway.apiUrl}/`,
       `  API token:  ${token}   (paste it into the dashboard to unblock)`,
       `  try:        curl -s ${gateway.apiUrl}/blocks | head -c 600`,
-      '  enforcement is in dry-run: blocks are listed but no kernel rule is added; stop with Ctrl-C',
+      '  blocks are kept in memory only: they are listed, but no nftables rule is added; stop with Ctrl-C',
       '',
     ].join('\n'),
   );
   const code = await runUntilSignal(gateway, logger);
   await rm(stateDirectory, { recursive: true, force: true });
   return code;
+}
+
+/** Returns why `path` is not a capture file, or undefined when it starts like pcap or pcapng. */
+async function captureFormatProblem(path: string): Promise<string | undefined> {
+  let head: Buffer;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      head = Buffer.alloc(4);
+      const { bytesRead } = await handle.read(head, 0, 4, 0);
+      if (bytesRead < 4) return `is ${bytesRead} bytes long, too short for a capture`;
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    return `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+  }
+  if (isPcapMagic(head) || isPcapngMagic(head)) return undefined;
+  return `starts with 0x${head.toString('hex')}, which is neither pcap nor pcapng`;
 }
