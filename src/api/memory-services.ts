@@ -369,6 +369,16 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
     return ended;
   }
 
+  /**
+   * Throws FG_ERR_API_BLOCK_REJECTED when `target` overlaps the allowlist or an own address, so a
+   * service with another block table gives the same answer as this one.
+   */
+  assertBlockable(target: string): void {
+    const parsed = parseTarget('address', target);
+    const rejection = this.#rejection(parsed);
+    if (rejection && rejection.reason !== 'table-full') throw blockRejected(parsed.target, rejection.reason, rejection.detail);
+  }
+
   /** Reason and explanation why `parsed` may not be blocked, or undefined when it may. */
   #rejection(parsed: ParsedTarget): { reason: 'allowlisted' | 'own-address' | 'table-full'; detail: string } | undefined {
     const allowed = this.#allowlist.find((entry) => targetsOverlap(entry, parsed));

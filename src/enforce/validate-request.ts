@@ -27,7 +27,7 @@ export function validateBlockRequest(
   }
   const allowed = rules.allowlist.find((entry) => targetsOverlap(entry, target));
   if (allowed) {
-    throw enforceError('PROTECTED_TARGET', `Block target ${request.target} overlaps allowlist entry ${allowed.key}; remove it from the allowlist first if the block is intended.`, {
+    throw enforceError('PROTECTED_TARGET', `Block target ${request.target} overlaps ${allowed.key}, which is on the allowlist or is an address of this gateway; remove it from the allowlist first if the block is intended.`, {
       target: request.target,
       allowlistEntry: allowed.key,
     });

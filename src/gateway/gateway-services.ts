@@ -210,6 +210,8 @@ export class EnforcedGatewayServices implements GatewayServices {
   }
 
   async #add(request: ManualBlockRequest): Promise<BlockRecord> {
+    // Same 409 as the memory store, naming the allowlist entry or own address it overlaps.
+    this.#memory.assertBlockable(request.target);
     // An operator's block overrides an earlier unblock's grace period.
     this.#graceUntil.delete(request.target);
     return this.#enforcer.block({

@@ -90,6 +90,16 @@ describe.skipIf(!existsSync(MODEL) || !existsSync(SAMPLE))('gateway on the bundl
     expect(again.status).toBe(404);
   });
 
+  it('rejects a block of an own address with the API code and reason', async () => {
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const response = await fetch(`${gateway.apiUrl}/blocks`, { method: 'POST', headers, body: JSON.stringify({ address: '127.0.0.0/24', duration: '10m', reason: 'own' }) });
+    expect(response.status).toBe(409);
+    const body = (await response.json()) as { code: string; message: string; details: { reason: string } };
+    expect(body.code).toBe('FG_ERR_API_BLOCK_REJECTED');
+    expect(body.details.reason).toBe('own-address');
+    expect(body.message).toContain("gateway's own or loopback address");
+  });
+
   it('holds the policy back for exactly the grace period of an unblock', async () => {
     const attacker = '10.231.1.101';
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
