@@ -7,6 +7,7 @@ import { parseDocument } from 'yaml';
 import { configInvalidError, configParseError, configReadError, type ConfigProblem } from '../errors/config.ts';
 import { collectProblems } from '../config/validate.ts';
 import { GatewayConfigSchema, type GatewayConfig } from './config-schema.ts';
+import { parseTarget, TARGET_FORM } from '../api/address.ts';
 
 export { GatewayConfigSchema, DEFAULT_MODEL_PATH, type GatewayConfig } from './config-schema.ts';
 
@@ -46,8 +47,7 @@ export function resolveConfig(raw: unknown, file = '(inline config)'): Readonly<
     throw configInvalidError(file, [{ path: '(root)', message: 'must be a mapping of keys to values' }]);
   }
   const candidate = Value.Default(GatewayConfigSchema, structuredClone(raw)) as GatewayConfig;
-  const problems = collectProblems(GatewayConfigSchema, candidate);
-  if (problems.length === 0) problems.push(...addressProblems(candidate));
+  const problems = [...collectProblems(GatewayConfigSchema, candidate), ...addressProblems(candidate)];
   if (problems.length > 0) throw configInvalidError(file, problems);
   return deepFreeze(candidate);
 }
@@ -65,29 +65,31 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Address lists the schema can only check as strings: each entry must be an address or CIDR. */
+/**
+ * Addresses the schema can only check as strings, checked even when other keys are wrong so one
+ * run lists every problem. Entries take the API's forms: dotted quads, CIDRs with their host
+ * bits zero, and no prefix so short that it would turn blocking off for most of the Internet.
+ */
 function addressProblems(config: GatewayConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const lists: Array<[string, readonly string[]]> = [
+  const lists: Array<[string, unknown]> = [
     ['allowlist', config.allowlist],
-    ['policy.ownAddresses', config.policy.ownAddresses],
+    ['policy.ownAddresses', (config.policy as Partial<GatewayConfig['policy']> | undefined)?.ownAddresses],
   ];
   for (const [path, entries] of lists) {
-    entries.forEach((entry, index) => {
-      if (!isAddressOrCidr(entry)) {
-        problems.push({ path: `${path}[${index}]`, message: `must be an IPv4 or IPv6 address or CIDR such as 192.0.2.0/24 or 2001:db8::/32 (got '${entry}')` });
+    if (!Array.isArray(entries)) continue;
+    entries.forEach((entry: unknown, index) => {
+      if (typeof entry !== 'string') return;
+      try {
+        parseTarget(`${path}[${index}]`, entry);
+      } catch {
+        problems.push({ path: `${path}[${index}]`, message: `must be ${TARGET_FORM} (got '${entry}')` });
       }
     });
   }
-  return problems;
-}
-
-function isAddressOrCidr(text: string): boolean {
-  try {
-    if (text.includes('/')) ipaddr.parseCIDR(text);
-    else ipaddr.parse(text);
-    return ipaddr.isValid(text.split('/')[0]);
-  } catch {
-    return false;
+  const listenAddress = (config.api as { listenAddress?: unknown } | undefined)?.listenAddress;
+  if (typeof listenAddress === 'string' && !ipaddr.isValid(listenAddress)) {
+    problems.push({ path: 'api.listenAddress', message: `must be an IP address such as 127.0.0.1 or ::1, not a host name (got '${listenAddress}')` });
   }
+  return problems;
 }

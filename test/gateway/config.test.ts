@@ -89,6 +89,15 @@ describe('gateway config', () => {
     expect(problems[0].message).toContain("(got '300.1.1.1')");
   });
 
+  it('holds addresses to the API forms and reports them with schema problems', () => {
+    const problems = problemsOf(() =>
+      resolveConfig({ dryRun: 'maybe', allowlist: ['10.1', '192.168.1.5/24', '0.0.0.0/0', '::/0'], api: { listenAddress: 'localhost' } }),
+    );
+    expect(problems.map((problem) => problem.path)).toEqual(['dryRun', 'allowlist[0]', 'allowlist[1]', 'allowlist[2]', 'allowlist[3]', 'api.listenAddress']);
+    expect(problems[1].message).toContain('at least /8 for IPv4');
+    expect(problems[5].message).toContain("not a host name (got 'localhost')");
+  });
+
   it('check-config checks the model and interfaces of this host', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fg-config-'));
     const file = join(dir, 'host.yaml');
