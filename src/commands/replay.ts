@@ -52,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     // Without a config, the flow meter follows the model card's mode.
     ...(values.config === undefined ? {} : { flows: structuredClone(config.flows) }),
   });
+  for (const warning of result.warnings) process.stderr.write(`flowguard replay: warning: ${warning}\n`);
   process.stdout.write(values.json ? JSON.stringify(result) + '\n' : formatTable(result));
   return 0;
 }

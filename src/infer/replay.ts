@@ -52,6 +52,8 @@ export interface ReplayResult {
   flowMeterMode: FlowMeterMode;
   sources: ReplaySource[];
   events: PolicyEvent[];
+  /** What the capture reader found wrong with the file (cut or corrupt records); empty when none. */
+  warnings: string[];
   totals: {
     packets: number;
     flows: number;
@@ -133,8 +135,9 @@ export async function replayCapture(path: string, options: ReplayOptions): Promi
     }
     exported.length = 0;
   };
+  let warnings: string[] = [];
   try {
-    await readCaptureFile(
+    const captureStats = await readCaptureFile(
       path,
       (packet) => {
         packets++;
@@ -144,6 +147,7 @@ export async function replayCapture(path: string, options: ReplayOptions): Promi
       },
       { chunkBytes: REPLAY_CHUNK_BYTES, afterChunk: feed },
     );
+    warnings = captureStats.warnings;
     meter.flush();
     await feed();
     await scorer.drain();
@@ -161,6 +165,7 @@ export async function replayCapture(path: string, options: ReplayOptions): Promi
     flowMeterMode,
     sources,
     events,
+    warnings,
     totals: {
       packets,
       flows,

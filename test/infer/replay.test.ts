@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { replayCapture } from '../../src/infer/replay.ts';
@@ -30,6 +30,15 @@ describe.skipIf(!hasSharedData)('replay with the fixture model', () => {
     expect(result.totals).toMatchObject({ packets: 10_000, flows: 10_000, verdicts: 10_000, blockedSources: 1, droppedWindows: 0, nonFiniteWindows: 0 });
   });
 
+  it('reports a cut capture as a warning', async () => {
+    const cut = join(model.dir, 'cut.pcap');
+    writeFileSync(cut, readFileSync(udpFlood).subarray(0, 100_000));
+    const result = await replayCapture(cut, { scorer: { modelPath: model.modelPath } });
+    expect(result.warnings).toHaveLength(1);
+    expect(result.warnings[0]).toMatch(/ends inside a record/);
+    expect(result.totals.packets).toBeGreaterThan(0);
+  });
+
   it('leaves a TCP-only capture undecided', async () => {
     const result = await replayCapture(sharedPath('pcaps', 'attacks', 'savio_hulk.pcap'), { scorer: { modelPath: model.modelPath } });
     expect(result.totals.blockedSources).toBe(0);
@@ -46,7 +55,7 @@ describe.skipIf(!hasSharedData)('replay with the fixture model', () => {
     });
     expect(exitCode).toBe(0);
     const document = JSON.parse(stdout);
-    expect(Object.keys(document).sort()).toEqual(['events', 'file', 'flowMeterMode', 'formatVersion', 'modelVersion', 'sources', 'totals']);
+    expect(Object.keys(document).sort()).toEqual(['events', 'file', 'flowMeterMode', 'formatVersion', 'modelVersion', 'sources', 'totals', 'warnings']);
     expect(Object.keys(document.sources[0]).sort()).toEqual(
       ['address', 'attackFlows', 'attackRatio', 'decision', 'decisionAfterMs', 'decisions', 'durationMs', 'evidence', 'flows', 'reason', 'rule', 'scoredFlows'].sort(),
     );
