@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { cliUsage } from '../errors/api.ts';
+import { cliBadUrl, cliUsage } from '../errors/api.ts';
+import { formatDuration } from './address.ts';
 import { ApiClient, DEFAULT_API_URL } from './client.ts';
 
 /** Options every API client command takes. */
@@ -33,7 +34,17 @@ export function parseCommandArgs<T extends ParseArgsConfig>(command: string, con
   }
 }
 
+/** Formats a duration to whole seconds for tables: jittered block lengths carry milliseconds. */
+export function formatWholeSeconds(ms: number): string {
+  return formatDuration(Math.round(ms / 1000) * 1000);
+}
+
 export function createClient(values: { url?: string; token?: string }, env: NodeJS.ProcessEnv = process.env): ApiClient {
+  const url = values.url ?? env.FLOWGUARD_API_URL ?? DEFAULT_API_URL;
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    const source = values.url === undefined ? 'FLOWGUARD_API_URL' : '--url';
+    throw cliBadUrl(source, url, DEFAULT_API_URL);
+  }
   let actor: string | undefined;
   try {
     actor = userInfo().username;
@@ -41,7 +52,7 @@ export function createClient(values: { url?: string; token?: string }, env: Node
     actor = undefined;
   }
   return new ApiClient({
-    url: values.url ?? env.FLOWGUARD_API_URL ?? DEFAULT_API_URL,
+    url,
     token: values.token ?? env.FLOWGUARD_API_TOKEN,
     actor: actor ? `cli:${actor}` : 'cli',
   });

@@ -130,7 +130,10 @@ export class ApiClient {
     }
     const body = parseJson(text);
     if (statusCode >= 400 && !options.acceptStatus?.includes(statusCode)) {
-      throw responseError(`${method} ${url.pathname}`, statusCode, typeof body === 'object' && body ? body : { message: text.slice(0, 200) });
+      const answer: { code?: string; message?: string } = typeof body === 'object' && body ? body : { message: text.slice(0, 200) };
+      // The server's 401 names the HTTP header; a CLI user sets the token another way.
+      if (statusCode === 401) answer.message = `${answer.message ?? 'Unauthorized'} Set FLOWGUARD_API_TOKEN or pass --token.`;
+      throw responseError(`${method} ${url.pathname}`, statusCode, answer);
     }
     return body as T;
   }

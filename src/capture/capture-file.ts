@@ -58,6 +58,7 @@ export async function readCaptureFile(path: string, onPacket: PacketHandler, opt
     throw fileOpenError(path, err);
   }
   try {
+    if ((await handle.stat()).isDirectory()) throw fileOpenError(path, new Error('it is a directory, not a file'));
     return await readOpenFile(handle, path, onPacket, options);
   } finally {
     await handle.close();

@@ -1,6 +1,6 @@
 import { cliUsage } from '../errors/api.ts';
 import { formatDuration } from '../api/address.ts';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, PAGE_OPTIONS, createClient, formatTable, formatTimestamp, integerOption, parseCommandArgs } from '../api/cli-common.ts';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, PAGE_OPTIONS, createClient, formatTable, formatTimestamp, formatWholeSeconds, integerOption, parseCommandArgs } from '../api/cli-common.ts';
 import type { BlockEntry } from '../api/services.ts';
 
 export const summary = 'List, add and remove blocks on a running gateway (blocks list|add|remove)';
@@ -62,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
       if (values.duration === undefined || values.reason === undefined) throw cliUsage('blocks', "'blocks add' needs --duration and --reason");
       const record = await client.addBlock({ address: target, duration: values.duration, reason: values.reason });
       if (values.json) process.stdout.write(JSON.stringify(record, null, 2) + '\n');
-      else process.stdout.write(`Blocked ${record.target} until ${formatTimestamp(record.expiresAtMs)} (${formatDuration(record.durationMs)}).\n`);
+      else process.stdout.write(`Blocked ${record.target} until ${formatTimestamp(record.expiresAtMs)} (${formatWholeSeconds(record.durationMs)}).\n`);
       return 0;
     }
     if (action === 'remove') {

@@ -1,5 +1,4 @@
-import { formatDuration } from '../api/address.ts';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, PAGE_OPTIONS, formatTable, formatTimestamp, integerOption, runClientCommand } from '../api/cli-common.ts';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, PAGE_OPTIONS, formatTable, formatTimestamp, formatWholeSeconds, integerOption, runClientCommand } from '../api/cli-common.ts';
 
 export const summary = 'List recent decisions of a running gateway (blocks, unblocks, expiries, would-blocks), newest first';
 
@@ -39,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
       formatTimestamp(decision.atMs),
       decision.action,
       decision.target,
-      decision.durationMs === undefined ? '-' : formatDuration(decision.durationMs),
+      decision.durationMs === undefined ? '-' : formatWholeSeconds(decision.durationMs),
       `${decision.origin}/${decision.actor}`,
       decision.reason,
     ]);

@@ -1,6 +1,5 @@
 import { cliUsage } from '../errors/api.ts';
-import { formatDuration } from '../api/address.ts';
-import { CONNECTION_HELP, CONNECTION_OPTIONS, createClient, formatTable, parseCommandArgs } from '../api/cli-common.ts';
+import { CONNECTION_HELP, CONNECTION_OPTIONS, createClient, formatTable, formatWholeSeconds, parseCommandArgs } from '../api/cli-common.ts';
 
 export const summary = 'Show the totals and health of a running gateway';
 
@@ -22,7 +21,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const rows: string[][] = [
       ['health', health.status + (health.reasons.length > 0 ? `: ${health.reasons.join('; ')}` : '')],
-      ['uptime', formatDuration(stats.uptimeMs)],
+      ['uptime', formatWholeSeconds(stats.uptimeMs)],
       ['packets', String(stats.packets)],
       ['bytes', String(stats.bytes)],
       ['flows', String(stats.flows)],

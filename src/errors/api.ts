@@ -125,6 +125,11 @@ export function responseError(url: string, statusCode: number, body: { code?: st
   });
 }
 
+/** A CLI client's API URL (--url or FLOWGUARD_API_URL) that is not an http(s) URL. */
+export function cliBadUrl(source: string, url: string, example: string): FlowguardError {
+  return apiError('FG_ERR_API_CLI_USAGE', `Invalid ${source} '${url}': expected the gateway API's base URL, such as ${example}.`, { url });
+}
+
 export function cliUsage(command: string, problem: string): FlowguardError {
   return apiError('FG_ERR_API_CLI_USAGE', `${problem}. Run 'flowguard ${command} --help' for the options.`, { command });
 }

@@ -20,7 +20,7 @@ export function configReadError(file: string, cause: unknown): FlowguardError {
   const reason = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
   return new FlowguardError(
     'FG_ERR_CONFIG_READ',
-    `cannot read config file '${file}' (${reason}); check the path given to --config and its permissions`,
+    `cannot read config file '${file}' (${reason}); check the config file's path and its permissions`,
     { statusCode: 400, details: { file }, cause },
   );
 }

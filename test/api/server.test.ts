@@ -211,6 +211,9 @@ describe('API on a listening server', () => {
       expect(output.join('')).toContain('No active block for 192.0.2.99');
       expect(await main(['blocks', 'add', '192.0.2.99', '--duration', '15m', '--reason', 'x', '--url', server.url, '--token', 'wrong'])).toBe(2);
       expect(output.join('')).toContain('Wrong bearer token');
+      expect(output.join('')).toContain('Set FLOWGUARD_API_TOKEN or pass --token.');
+      expect(await main(['stats', '--url', 'notaurl'])).toBe(2);
+      expect(output.join('')).toContain("Invalid --url 'notaurl'");
       expect(await main(['blocks', 'frobnicate', '--url', server.url])).toBe(2);
       expect(await main(['blocks', 'list', '--colour', '--url', server.url])).toBe(2);
       expect(output.join('')).toContain("Unknown option '--colour'");

@@ -117,6 +117,7 @@ describe('classic pcap', () => {
     expect(await rejection(await write('short.pcap', Buffer.from([0xd4, 0xc3, 0xb2, 0xa1, 2, 0])))).toMatchObject({ code: 'FG_ERR_CAPTURE_FILE_FORMAT' });
     expect(await rejection(await write('empty.pcap', Buffer.alloc(0)))).toMatchObject({ code: 'FG_ERR_CAPTURE_FILE_FORMAT' });
     expect(await rejection(join(dir, 'missing.pcap'))).toMatchObject({ code: 'FG_ERR_CAPTURE_FILE_OPEN' });
+    expect(await rejection(dir)).toMatchObject({ code: 'FG_ERR_CAPTURE_FILE_OPEN', message: expect.stringContaining(`'${dir}': it is a directory`) });
   });
 
   it('stops at the next chunk when aborted', async () => {
