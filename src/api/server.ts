@@ -63,8 +63,10 @@ export function dashboardDirectory(): string {
 /** Builds the fastify application with every route, not yet listening (tests use `inject`). */
 export async function buildApiApp(config: ApiServerOptions): Promise<{ app: FastifyInstance; stream: LiveStream; metrics: ApiMetrics; options: Readonly<ApiOptions> }> {
   const options = resolveApiOptions(config.options ?? {});
-  const logger = (config.logger ?? silentLogger()).child({ component: 'api' });
-  const audit = logger.child({ component: 'api-audit' });
+  const base = config.logger ?? silentLogger();
+  const logger = base.child({ component: 'api' });
+  // A child of `logger` would write "component" twice into each JSON line.
+  const audit = base.child({ component: 'api-audit' });
   const auth = new TokenAuth(options.token, options.readsNeedToken);
   const metrics = apiMetrics(config.services.metrics);
   const context: RouteContext = { services: config.services, options, auth, logger, now: config.now ?? Date.now };
