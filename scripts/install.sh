@@ -35,7 +35,18 @@ fi
 # nginx-light starts a system-wide nginx on install; the lab runs its own inside a namespace.
 systemctl disable --now nginx >/dev/null 2>&1 || true
 
-npm ci
+# A dropped connection to the registry fails the whole install; it has, once, in CI here.
+# npm retries single requests already, so retry the whole step a few times on top.
+attempt=1
+until npm ci; do
+  if [ "$attempt" -ge 3 ]; then
+    echo "install.sh: npm ci failed $attempt times; check the network connection to the npm registry" >&2
+    exit 1
+  fi
+  attempt=$((attempt + 1))
+  echo "install.sh: npm ci failed; trying again ($attempt of 3) in 10 s" >&2
+  sleep 10
+done
 npm run build
 # Put `flowguard` on PATH for every user.
 ln -sf "$PWD/bin/flowguard.js" /usr/local/bin/flowguard
