@@ -11,6 +11,11 @@ export interface WindowSummary {
   packets: number;
   attackPackets: number;
   /**
+   * Packets of the attack verdicts the packet-volume rule counts: all but those of transfers to
+   * the source, flows whose responder sent at least TRANSFER_RATIO times the source's payload.
+   */
+  volumeAttackPackets: number;
+  /**
    * Attack verdicts of established TCP connections: handshake seen, or payload from the responder
    * (a connection the gateway picked up mid-stream, after a restart). Floods of forged or
    * unanswered segments have neither.
@@ -21,8 +26,14 @@ export interface WindowSummary {
   windowEndUs: number;
 }
 
-/** Values kept per verdict, packed in one array: start, end, probability, packets, bytes, attack, established. */
-const STRIDE = 7;
+/**
+ * Responder-to-source payload ratio from which a flow is a transfer to the source (a download).
+ * A flood is what a source sends; floods answered in kind (ICMP echo) or not at all stay far below.
+ */
+export const TRANSFER_RATIO = 20;
+
+/** Values kept per verdict, packed in one array: start, end, probability, packets, bytes, attack, established, transfer. */
+const STRIDE = 8;
 const START = 0;
 const END = 1;
 const PROBABILITY = 2;
@@ -30,6 +41,7 @@ const PACKETS = 3;
 const BYTES = 4;
 const ATTACK = 5;
 const ESTABLISHED = 6;
+const TRANSFER = 7;
 const TCP = 6;
 
 /**
@@ -72,6 +84,8 @@ export class SourceWindow {
     entries[base + BYTES] = verdict.bytes;
     entries[base + ATTACK] = verdict.label === 'attack' ? 1 : 0;
     entries[base + ESTABLISHED] = verdict.protocol === TCP && (verdict.handshakeSeen || verdict.bwdBytes > 0) ? 1 : 0;
+    const fwdBytes = verdict.bytes - verdict.bwdBytes;
+    entries[base + TRANSFER] = verdict.bwdBytes > 0 && verdict.bwdBytes >= TRANSFER_RATIO * fwdBytes ? 1 : 0;
     if (this.#count < capacity) this.#count++;
     else this.#head = (this.#head + 1) % capacity;
     if (verdict.endUs > this.#newestEndUs) this.#newestEndUs = verdict.endUs;
@@ -108,6 +122,7 @@ export class SourceWindow {
     let packets = 0;
     let attackPackets = 0;
     let establishedAttackFlows = 0;
+    let volumeAttackPackets = 0;
     let bytes = 0;
     let windowStartUs = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.#count; i++) {
@@ -121,6 +136,7 @@ export class SourceWindow {
         attackProbabilitySum += probability;
         attackPackets += entries[base + PACKETS];
         establishedAttackFlows += entries[base + ESTABLISHED];
+        if (entries[base + TRANSFER] === 0) volumeAttackPackets += entries[base + PACKETS];
       }
       if (entries[base + START] < windowStartUs) windowStartUs = entries[base + START];
     }
@@ -134,6 +150,7 @@ export class SourceWindow {
       packets,
       attackPackets,
       establishedAttackFlows,
+      volumeAttackPackets,
       bytes,
       windowStartUs: flows === 0 ? 0 : windowStartUs,
       windowEndUs: this.#newestEndUs,

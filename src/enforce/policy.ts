@@ -105,7 +105,9 @@ const NOTHING: PolicyResult = Object.freeze({ decisions: [], events: [] }) as un
  *   when that is set. It catches floods that make few flows (an ICMP echo flood is one long flow,
  *   exported only by the active timeout). A lone attack verdict of an established TCP
  *   connection (handshake seen, or data from the responder) does not count: one real
- *   connection is not a flood, and a large benign download is what the model misjudges most. Several misjudged transfers can still trip it;
+ *   connection is not a flood, and a large benign download is what the model misjudges most.
+ *   Nor do the packets of transfers to the source (the responder sent TRANSFER_RATIO times
+ *   the source's payload or more): a flood is what a source sends, not what it downloads. Several misjudged transfers can still trip it;
  *   `volume.minMeanProbability` trades that risk against missed floods.
  */
 export class Policy {
@@ -208,9 +210,9 @@ export class Policy {
       volume.enabled &&
       !spoofedCandidate &&
       !loneConnection &&
-      summary.attackPackets >= volume.minAttackPackets &&
+      summary.volumeAttackPackets >= volume.minAttackPackets &&
       summary.packets > 0 &&
-      summary.attackPackets / summary.packets >= options.attackRatio &&
+      summary.volumeAttackPackets / summary.packets >= options.attackRatio &&
       (volume.minMeanProbability === undefined || summary.meanAttackProbability >= volume.minMeanProbability)
     ) {
       return 'packet-volume';
@@ -358,7 +360,7 @@ function describeRule(rule: DecisionRule, summary: WindowSummary, options: Reado
   if (rule === 'flow-ratio') {
     return `${summary.attackFlows} of ${summary.flows} flows judged attack (ratio ${summary.attackRatio.toFixed(2)} ≥ ${options.attackRatio})`;
   }
-  return `${summary.attackPackets} packets in attack flows (≥ ${options.volume.minAttackPackets}, share ${(summary.attackPackets / summary.packets).toFixed(2)} ≥ ${options.attackRatio})`;
+  return `${summary.volumeAttackPackets} packets in attack flows (≥ ${options.volume.minAttackPackets}, share ${(summary.volumeAttackPackets / summary.packets).toFixed(2)} ≥ ${options.attackRatio})`;
 }
 
 function parseCidrs(entries: readonly string[], key: string): CidrList {

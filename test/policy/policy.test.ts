@@ -145,6 +145,22 @@ describe('policy floods with few flows', () => {
     expect(run(policy, [download]).decisions).toEqual([]);
   });
 
+  it('leaves downloads alone however many are misjudged', () => {
+    const policy = makePolicy();
+    const downloads = [1, 2, 3, 4, 5].map((n) =>
+      verdict('198.51.100.28', 'attack', 100 * n, { packets: 700, bytes: 1_048_776, bwdBytes: 1_048_576, durationMs: 20, probability: 0.99, handshakeSeen: true }),
+    );
+    expect(run(policy, downloads).decisions).toEqual([]);
+  });
+
+  it('counts keep-alive flood connections that get small answers', () => {
+    const policy = makePolicy();
+    const pieces = [1, 2].map((n) => verdict('203.0.113.29', 'attack', 2000 + n, { packets: 900, bytes: 300_000, bwdBytes: 200_000, durationMs: 2000, probability: 0.99, handshakeSeen: true }));
+    const { decisions } = run(policy, pieces);
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ outcome: 'block', rule: 'packet-volume' });
+  });
+
   it('blocks on the packets of two attack connections', () => {
     const policy = makePolicy();
     const first = verdict('203.0.113.26', 'attack', 2000, { packets: 800, durationMs: 2000, probability: 0.99, handshakeSeen: true });
