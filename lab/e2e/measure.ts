@@ -43,11 +43,15 @@ export function blockCovers(target: string, host: LabHost): boolean {
   return false;
 }
 
-/** Benign clients covered by any of the blocks. */
+/**
+ * Benign hosts covered by any of the blocks: the clients, and the target server itself, which a
+ * flow that starts with one of its own packets makes a source too.
+ */
 export function benignBlocked(session: E2eSession, blocks: readonly ApiBlock[]): string[] {
   const hits: string[] = [];
+  const hosts = [...session.topology.clients, session.topology.target];
   for (const block of blocks) {
-    for (const client of session.topology.clients) if (blockCovers(block.target, client)) hits.push(`${client.name}:${block.target}`);
+    for (const host of hosts) if (blockCovers(block.target, host)) hits.push(`${host.name}:${block.target}`);
   }
   return hits;
 }
