@@ -371,7 +371,7 @@ export class MemoryGatewayServices extends Component implements GatewayServices 
 
   /**
    * Throws FG_ERR_API_BLOCK_REJECTED when `target` overlaps the allowlist or an own address, so a
-   * service with another block table gives the same answer as this one.
+   * service with another block table rejects the same targets with the same error.
    */
   assertBlockable(target: string): void {
     const parsed = parseTarget('address', target);

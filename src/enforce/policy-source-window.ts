@@ -28,7 +28,8 @@ export interface WindowSummary {
 
 /**
  * Responder-to-source payload ratio from which a flow is a transfer to the source (a download).
- * A flood is what a source sends; floods answered in kind (ICMP echo) or not at all stay far below.
+ * A flood is what a source sends. Echo replies match their requests and unanswered floods get
+ * no payload back, so both stay far below this ratio.
  */
 export const TRANSFER_RATIO = 20;
 

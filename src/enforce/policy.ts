@@ -202,9 +202,9 @@ export class Policy {
     // While a spoofed flood runs, sources with too few flows are its forged addresses: report
     // the flood and leave them alone rather than filling the block table one address at a time.
     const spoofedCandidate = this.spoofedFloodActive && summary.flows < options.minFlows;
-    // One TCP connection carries whatever the server sends back. The model, with no history of
-    // the source, judges a large download as a flood. A flood over real connections opens several,
-    // so one connection alone never blocks.
+    // One TCP connection carries whatever the server sends back, and the model, with no history
+    // of the source, judges a large download as a flood. A flood over real connections opens
+    // several, so this rule skips a window whose only attack verdict is one connection.
     const loneConnection = summary.attackFlows === 1 && summary.establishedAttackFlows === 1;
     if (
       volume.enabled &&

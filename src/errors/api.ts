@@ -125,7 +125,7 @@ export function responseError(url: string, statusCode: number, body: { code?: st
   });
 }
 
-/** A CLI client's API URL (--url or FLOWGUARD_API_URL) that is not an http(s) URL. */
+/** Builds the usage error for a CLI API URL (--url or FLOWGUARD_API_URL) that is not http(s). */
 export function cliBadUrl(source: string, url: string, example: string): FlowguardError {
   return apiError('FG_ERR_API_CLI_USAGE', `Invalid ${source} '${url}': expected the gateway API's base URL, such as ${example}.`, { url });
 }

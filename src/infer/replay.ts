@@ -52,7 +52,7 @@ export interface ReplayResult {
   flowMeterMode: FlowMeterMode;
   sources: ReplaySource[];
   events: PolicyEvent[];
-  /** What the capture reader found wrong with the file (cut or corrupt records); empty when none. */
+  /** Problems the capture reader found in the file (cut or corrupt records). Empty when none. */
   warnings: string[];
   totals: {
     packets: number;
